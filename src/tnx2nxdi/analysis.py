@@ -1,0 +1,354 @@
+"""One read-only pass over a module: what was imported from where, and what each name holds.
+
+LibCST's qualified-name and scope metadata cost several times a bare parse (issue 8), and a
+migration only needs a little of it: which local names come from ``transformers_neuronx`` (in which
+scope), which variables are assigned what, and where they are read or have methods called on them.
+This visitor records exactly that, in source order, and resolves references afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tnx2nxdi.mappings import TNX_PACKAGE
+from tnx2nxdi.transforms._base import dotted_name
+
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+ScopeNode = cst.Module | cst.FunctionDef | cst.ClassDef
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """A local name bound by an import statement."""
+
+    local: str
+    qualified: str
+    statement: cst.SimpleStatementLine
+    scope: ScopeNode
+    #: ``import a.b`` binds ``a`` to the module ``a``; ``from a import b`` binds ``b``.
+    module_import: bool
+
+
+@dataclass
+class Assignment:
+    """``key = value`` (key is a name or ``self.attr``), in source order."""
+
+    order: int
+    key: str
+    value: cst.BaseExpression | None
+    statement: Statement
+    small: cst.BaseSmallStatement | None
+    scope: ScopeNode
+    #: The function the assignment sits in (for ``self.attr`` keys, whose scope is the class).
+    function: ScopeNode
+    #: Scopes names in the assigned value resolve in, innermost first.
+    chain: tuple[ScopeNode, ...]
+    references: list[Reference] = field(default_factory=list)
+
+
+@dataclass
+class Reference:
+    """A read of a name or ``self.attr``; ``method`` is set for ``key.method(...)`` calls."""
+
+    order: int
+    key: str
+    node: cst.BaseExpression
+    statement: Statement | None
+    chain: tuple[ScopeNode, ...]
+    function: ScopeNode
+    method: str | None = None
+    call: cst.Call | None = None
+    target: Assignment | None = None
+
+
+class Analysis(cst.CSTVisitor):
+    """Collect imports, assignments and references of one module."""
+
+    def __init__(self) -> None:
+        self.imports: list[ImportBinding] = []
+        self.assignments: dict[tuple[int, str], list[Assignment]] = {}
+        self.references: list[Reference] = []
+        self.reference_by_node: dict[int, Reference] = {}
+        self.local_names: dict[int, set[str]] = {}
+        self.names_seen: set[str] = set()
+        self._scopes: list[ScopeNode] = []
+        self._statements: list[Statement] = []
+        self._skip: set[int] = set()
+        self._order = 0
+
+    # -- scopes and statements ------------------------------------------------------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._scopes.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._statements.append(node)
+        self._skip.add(id(node.name))
+        self._scopes.append(node)
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self._local(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._local(star.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+        self._statements.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._statements.append(node)
+        self._skip.add(id(node.name))
+        self._scopes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.pop()
+        self._statements.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._statements.pop()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._skip.add(id(node.name))
+
+    # -- imports --------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._import(alias.asname.name.value, full, module_import=True)
+            else:
+                head = full.split(".")[0]
+                self._import(head, head, module_import=True)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        module = dotted_name(node.module)
+        if module is None:
+            return False
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self._import(local, f"{module}.{name}", module_import=False)
+        return False
+
+    def _import(self, local: str, qualified: str, *, module_import: bool) -> None:
+        self._local(local)
+        statement = self._statements[-1]
+        if isinstance(statement, cst.SimpleStatementLine):
+            self.imports.append(
+                ImportBinding(local, qualified, statement, self._scopes[-1], module_import)
+            )
+
+    # -- assignments and references ---------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assign_target(target.target, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._assign_target(node.target, node.value, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._assign_target(node.target, None, node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._assign_target(node.target, None, None)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._assign_target(node.name, None, None)
+
+    def _assign_target(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression | None,
+        small: cst.BaseSmallStatement | None,
+    ) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._assign_target(element.value, None, small)
+            return
+        key = self._key(target)
+        if key is None:
+            return
+        self._skip.add(id(target))
+        if isinstance(target, cst.Attribute):
+            self._skip.add(id(target.value))
+        scope = self._scope_for(key)
+        self._order += 1
+        assignment = Assignment(
+            self._order, key, value, self._statements[-1], small, scope, self._function(),
+            self._chain_for("_"),
+        )
+        self.assignments.setdefault((id(scope), key), []).append(assignment)
+        if "." not in key:
+            self._local(key)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            key = self._key(func.value)
+            if key is not None:
+                self._skip.add(id(func.value))
+                if isinstance(func.value, cst.Attribute):
+                    self._skip.add(id(func.value.value))
+                self._reference(key, func.value, method=func.attr.value, call=node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.attr))
+        key = self._key(node)
+        if key is not None and id(node) not in self._skip:
+            self._skip.add(id(node.value))
+            self._reference(key, node)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names_seen.add(node.value)
+        if id(node) not in self._skip:
+            self._reference(node.value, node)
+
+    def _reference(
+        self,
+        key: str,
+        node: cst.BaseExpression,
+        *,
+        method: str | None = None,
+        call: cst.Call | None = None,
+    ) -> None:
+        self._order += 1
+        statement = self._statements[-1] if self._statements else None
+        chain = self._chain_for(key)
+        reference = Reference(
+            self._order, key, node, statement, chain, self._function(), method, call
+        )
+        self.references.append(reference)
+        self.reference_by_node[id(node)] = reference
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _key(self, node: cst.BaseExpression) -> str | None:
+        """``model`` or ``self.model``: the two shapes a model object is kept in."""
+        if isinstance(node, cst.Name):
+            return node.value
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+            and self._enclosing_class() is not None
+        ):
+            return f"self.{node.attr.value}"
+        return None
+
+    def _local(self, name: str) -> None:
+        self.local_names.setdefault(id(self._scopes[-1]), set()).add(name)
+
+    def _function(self) -> ScopeNode:
+        return self._scopes[-1]
+
+    def _enclosing_class(self) -> cst.ClassDef | None:
+        for scope in reversed(self._scopes[:-1]):
+            if isinstance(scope, cst.ClassDef):
+                return scope
+            if isinstance(scope, cst.FunctionDef):
+                continue
+        return None
+
+    def _scope_for(self, key: str) -> ScopeNode:
+        if key.startswith("self."):
+            owner = self._enclosing_class()
+            assert owner is not None
+            return owner
+        return self._scopes[-1]
+
+    def _chain_for(self, key: str) -> tuple[ScopeNode, ...]:
+        """Scopes a read of ``key`` may resolve in, innermost first (class bodies skipped)."""
+        if key.startswith("self."):
+            owner = self._enclosing_class()
+            return (owner,) if owner is not None else ()
+        chain = [self._scopes[-1]]
+        chain += [s for s in reversed(self._scopes[:-1]) if not isinstance(s, cst.ClassDef)]
+        return tuple(chain)
+
+    # -- results --------------------------------------------------------------------------
+
+    def resolve_references(self) -> None:
+        """Attach every reference to the assignment it reads, when that can be proven."""
+        for reference in self.references:
+            reference.target = self._resolve(reference)
+            if reference.target is not None:
+                reference.target.references.append(reference)
+
+    def _resolve(self, reference: Reference) -> Assignment | None:
+        for scope in reference.chain:
+            assigns = self.assignments.get((id(scope), reference.key))
+            if assigns:
+                return _pick(assigns, reference)
+            if reference.key in self.local_names.get(id(scope), set()):
+                return None
+        return None
+
+    def tnx_imports(self) -> Iterator[ImportBinding]:
+        for binding in self.imports:
+            if binding.qualified == TNX_PACKAGE or binding.qualified.startswith(
+                TNX_PACKAGE + "."
+            ):
+                yield binding
+
+    def qualified_name(
+        self, node: cst.BaseExpression, chain: tuple[ScopeNode, ...]
+    ) -> str | None:
+        """The imported name an expression refers to, if an import in scope proves it."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        for scope in chain:
+            for binding in self.imports:
+                if binding.scope is scope and binding.local == head:
+                    return f"{binding.qualified}.{rest}" if rest else binding.qualified
+            if head in self.local_names.get(id(scope), set()):
+                return None
+        return None
+
+    def import_for(
+        self, node: cst.BaseExpression, chain: tuple[ScopeNode, ...]
+    ) -> ImportBinding | None:
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head = dotted.split(".")[0]
+        for scope in chain:
+            for binding in self.imports:
+                if binding.scope is scope and binding.local == head:
+                    return binding
+        return None
+
+
+def _pick(assigns: list[Assignment], reference: Reference) -> Assignment | None:
+    """The assignment a read sees: the latest one before it in the same function, or the only
+    one when the read is in another function (which may run at any time)."""
+    same_function = [a for a in assigns if a.function is reference.function]
+    if same_function:
+        earlier = [a for a in same_function if a.order < reference.order]
+        if earlier and len(assigns) == len(same_function):
+            return earlier[-1]
+        return None
+    return assigns[0] if len(assigns) == 1 else None

@@ -1,0 +1,63 @@
+"""Findings are data: transformers record them, the runner locates them, the CLI renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the user should know about a file, at a 1-based line and column."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+    #: True when tnx2nxdi migrated it; False when a person has to act.
+    fixed: bool
+    #: For notebooks: the 1-based index of the code cell (line and column are within the cell).
+    cell: int | None = None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one input."""
+
+    path: str
+    original: str | None = None
+    migrated: str | None = None
+    findings: tuple[Finding, ...] = ()
+    #: A one-line reason when the file could not be read, parsed or migrated (exit code 2).
+    error: str | None = None
+    #: The per-cell diff units of a notebook: (label, old source, new source).
+    diff_units: tuple[tuple[str, str, str], ...] | None = None
+    skipped: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.migrated is not None and self.original is not None and (
+            self.migrated != self.original
+        )
+
+    @property
+    def needs_attention(self) -> tuple[Finding, ...]:
+        return tuple(finding for finding in self.findings if not finding.fixed)
+
+
+@dataclass
+class RunResult:
+    """The results of one run, in input order."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [result for result in self.files if result.changed]
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [result for result in self.files if result.error is not None]
+
+    @property
+    def attention(self) -> int:
+        return sum(len(result.needs_attention) for result in self.files)

@@ -1,0 +1,555 @@
+"""Everything tnx2nxdi knows about TNx and NxDI, as data.
+
+This module is the single source of migration knowledge: class and module names, option renames,
+value translations, carried-over defaults, "no equivalent" entries and release differences. It has
+no LibCST code; the transformers read it, and ``docs/mapping.md`` is generated from it
+(``scripts/document_mapping.py``; a test fails when the two drift).
+
+Sources are cited per entry. ``TNx`` means aws-neuron/transformers-neuronx at 1ade6d7
+(``src/transformers_neuronx/...``); ``NxDI`` means aws-neuron/neuronx-distributed-inference
+(``src/neuronx_distributed_inference/...``); ``guide`` is the Neuron SDK page
+``libraries/nxd-inference/developer_guides/migrate-from-tnx-to-nxdi.rst``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+TNX_PACKAGE = "transformers_neuronx"
+NXDI_PACKAGE = "neuronx_distributed_inference"
+
+#: The comment tag of every marker the tool leaves in user code.
+MARKER_PREFIX = "# TODO(tnx2nxdi):"
+
+#: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
+#: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
+#: run count: they are reported until a person removes them.
+PREFILTER_MARKERS: tuple[bytes, ...] = (TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)")
+
+#: NxDI releases the tool can target (``--target-version``); the last one is the default.
+TARGET_VERSIONS: tuple[str, ...] = (
+    "2.21", "2.22", "2.23", "2.24", "2.25", "2.26", "2.27", "2.28", "2.29",
+)
+DEFAULT_TARGET_VERSION = TARGET_VERSIONS[-1]
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"2.9"`` < ``"2.23"``: compare releases numerically."""
+    return tuple(int(part) for part in version.split("."))
+
+
+# --------------------------------------------------------------------------------------------
+# Symbols and model families
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A name importable from a concrete module (NxDI package ``__init__`` files are empty)."""
+
+    module: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+NXDI_NEURON_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "NeuronConfig")
+NXDI_MOE_NEURON_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "MoENeuronConfig")
+NXDI_ON_DEVICE_SAMPLING_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "OnDeviceSamplingConfig")
+NXDI_LOAD_PRETRAINED_CONFIG = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "load_pretrained_config")
+NXDI_GENERATION_ADAPTER = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "HuggingFaceGenerationAdapter")
+TORCH_MODULE = "torch"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A TNx model family NxDI can run, and the three NxDI classes it becomes."""
+
+    key: str
+    tnx_classes: tuple[str, ...]
+    neuron_config: Symbol
+    inference_config: Symbol
+    application: Symbol
+    source: str
+    #: Set when the rewrite deserves a word to the user (reported as a fixed finding).
+    note: str | None = None
+
+
+_LLAMA_MODULE = f"{NXDI_PACKAGE}.models.llama.modeling_llama"
+_MIXTRAL_MODULE = f"{NXDI_PACKAGE}.models.mixtral.modeling_mixtral"
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        key="llama",
+        tnx_classes=(
+            "transformers_neuronx.LlamaForSampling",
+            "transformers_neuronx.llama.model.LlamaForSampling",
+        ),
+        neuron_config=NXDI_NEURON_CONFIG,
+        inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
+        application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
+        source="NxDI models/llama/modeling_llama.py; guide 'Model Inference' example",
+    ),
+    Family(
+        key="mistral",
+        tnx_classes=(
+            "transformers_neuronx.MistralForSampling",
+            "transformers_neuronx.mistral.model.MistralForSampling",
+        ),
+        neuron_config=NXDI_NEURON_CONFIG,
+        inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
+        application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
+        source="NxDI model hub lists Mistral under Llama; vLLM maps MistralForCausalLM to "
+        "NeuronLlamaForCausalLM (nxdi_api.md §0.4)",
+        note="Mistral runs on NxDI's Llama classes (NxDI 2.21-2.29 have no released Mistral "
+        "classes); check the checkpoint's sliding-window settings against your prompt lengths",
+    ),
+    Family(
+        key="mixtral",
+        tnx_classes=(
+            "transformers_neuronx.MixtralForSampling",
+            "transformers_neuronx.mixtral.model.MixtralForSampling",
+        ),
+        neuron_config=NXDI_MOE_NEURON_CONFIG,
+        inference_config=Symbol(_MIXTRAL_MODULE, "MixtralInferenceConfig"),
+        application=Symbol(_MIXTRAL_MODULE, "NeuronMixtralForCausalLM"),
+        source="NxDI models/mixtral/modeling_mixtral.py (MoENeuronConfig)",
+    ),
+)
+
+FAMILY_BY_CLASS: Mapping[str, Family] = {
+    qualified: family for family in FAMILIES for qualified in family.tnx_classes
+}
+
+#: TNx classes of families NxDI has no model for (tnx_api.md §2; NxDI model hub).
+UNSUPPORTED_CLASSES: Mapping[str, str] = {
+    "transformers_neuronx.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
+    "transformers_neuronx.gpt2.model.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
+    "transformers_neuronx.gpt2.model.GPT2ForSampling": "GPT-2",
+    "transformers_neuronx.gpt2.model.GPT2ForHuggingFaceSampling": "GPT-2",
+    "transformers_neuronx.GPTJForSampling": "GPT-J",
+    "transformers_neuronx.gptj.model.GPTJForSampling": "GPT-J",
+    "transformers_neuronx.GPTNeoXForSampling": "GPT-NeoX",
+    "transformers_neuronx.gptneox.model.GPTNeoXForSampling": "GPT-NeoX",
+    "transformers_neuronx.BloomForSampling": "BLOOM",
+    "transformers_neuronx.bloom.model.BloomForSampling": "BLOOM",
+    "transformers_neuronx.OPTForSampling": "OPT",
+    "transformers_neuronx.opt.model.OPTForSampling": "OPT",
+    "transformers_neuronx.opt.model.OPTForGreedySearch": "OPT",
+    "transformers_neuronx.llama.model.FIDLlamaForSampling": "FiD-Llama",
+}
+ONBOARDING_GUIDE = (
+    "https://awsdocs-neuron.readthedocs-hosted.com/en/latest/libraries/nxd-inference/"
+    "developer_guides/onboarding-models.html"
+)
+
+TNX_NEURON_CONFIG_CLASSES: frozenset[str] = frozenset(
+    {"transformers_neuronx.NeuronConfig", "transformers_neuronx.config.NeuronConfig"}
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Options: from_pretrained keywords, NeuronConfig fields and sub-config fields
+# --------------------------------------------------------------------------------------------
+
+
+class Translation(Enum):
+    """How a TNx value becomes NxDI keyword values (implemented in transforms/config.py)."""
+
+    COPY = "copy"  #: the same expression under the NxDI name(s)
+    VALUES = "values"  #: literal values looked up in ``OptionRule.values``
+    MAX_OF_LIST = "max_of_list"  #: an int stays; a list literal gives its maximum
+    BUCKETS = "buckets"  #: an int or list literal becomes a sorted list of ints
+    NONE = "none"  #: no NxDI equivalent: dropped, with a finding unless set to the TNx default
+
+
+class NoDefault(Enum):
+    TOKEN = 0
+
+
+NO_DEFAULT = NoDefault.TOKEN
+
+#: A literal Python value as it can be read off source code.
+LiteralValue = bool | int | float | str | None | tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OptionRule:
+    """One TNx option (``from_pretrained`` keyword, NeuronConfig field or ``sub.field``)."""
+
+    tnx: str
+    nxdi: tuple[str, ...]
+    translation: Translation
+    note: str
+    source: str
+    #: TNx's default. An option explicitly set to it may be dropped quietly when it has no
+    #: NxDI equivalent; a "carried" default is written out when the TNx program omitted it.
+    tnx_default: LiteralValue | NoDefault = NO_DEFAULT
+    carry_default: bool = False
+    #: For VALUES: TNx literal -> NxDI value as source code.
+    values: Mapping[LiteralValue, str] = field(default_factory=dict)
+    #: NxDI keywords that must also be set (source code) whenever this option is migrated.
+    also: tuple[tuple[str, str], ...] = ()
+
+
+_G = "guide 'Neuron Config Migration'"
+_TNX_CFG = "TNx config.py NeuronConfig"
+
+_AMP_TO_TORCH: Mapping[LiteralValue, str] = {
+    "f32": "torch.float32", "f16": "torch.float16", "bf16": "torch.bfloat16",
+}
+
+FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
+    OptionRule(
+        "batch_size", ("batch_size",), Translation.COPY,
+        "same meaning; carried over explicitly", "TNx llama/model.py __init__; NxDI config.py",
+        tnx_default=1, carry_default=True,
+    ),
+    OptionRule(
+        "tp_degree", ("tp_degree",), Translation.COPY,
+        "TNx default 2, NxDI default 1: carried over explicitly",
+        "TNx llama/model.py __init__ (tp_degree=2); NxDI config.py (tp_degree=1)",
+        tnx_default=2, carry_default=True,
+    ),
+    OptionRule(
+        "n_positions", ("seq_len",), Translation.MAX_OF_LIST,
+        "maximum total length; TNx default 2048, NxDI default 128: carried over explicitly. "
+        "A list of token-generation buckets also sets token_generation_buckets",
+        "TNx llama/model.py (n_positions=2048); NxDI config.py (seq_len=128); nxdi_api.md §8",
+        tnx_default=2048, carry_default=True,
+    ),
+    OptionRule(
+        "amp", ("torch_dtype",), Translation.VALUES,
+        "TNx default 'f32'; NxDI otherwise takes the checkpoint's dtype: carried over explicitly",
+        "TNx dtypes.to_torch_dtype; NxDI config.py torch_dtype / load_pretrained_config",
+        tnx_default="f32", carry_default=True, values=_AMP_TO_TORCH,
+    ),
+    OptionRule(
+        "context_length_estimate", ("context_encoding_buckets",), Translation.BUCKETS,
+        "prompt (context-encoding) buckets", "TNx bucket.context_sizes; nxdi_api.md §8",
+        tnx_default=None, also=(("enable_bucketing", "True"),),
+    ),
+    OptionRule(
+        "unroll", (), Translation.NONE,
+        "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+    ),
+    OptionRule(
+        "context_unroll", (), Translation.NONE,
+        "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+    ),
+    OptionRule(
+        "prefixed_length", (), Translation.NONE,
+        "NxDI has no shared-prefix length; consider prefix caching (is_prefix_caching)",
+        "TNx llama/model.py set_prefixed", tnx_default=0,
+    ),
+)
+
+#: Keywords a TNx model class takes itself; anything else passed to Llama/Mistral/Mixtral
+#: ``from_pretrained`` is silently ignored by TNx (tnx_api.md §3.2), so it is dropped too.
+FROM_PRETRAINED_STRUCTURAL = ("neuron_config",)
+
+NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
+    OptionRule("fuse_qkv", ("fused_qkv",), Translation.COPY, "renamed", _G, tnx_default=False),
+    OptionRule(
+        "sequence_parallel_norm", ("sequence_parallel_enabled",), Translation.COPY, "renamed", _G,
+        tnx_default=False,
+    ),
+    OptionRule(
+        "shard_over_sequence", ("flash_decoding_enabled",), Translation.COPY,
+        "flash decoding", _G, tnx_default=False,
+    ),
+    OptionRule(
+        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY, "renamed", _G,
+        tnx_default=False,
+    ),
+    OptionRule(
+        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY, "renamed", _G,
+        tnx_default=False,
+    ),
+    OptionRule(
+        "all_reduce_dtype", ("rpl_reduce_dtype",), Translation.COPY,
+        "renamed; NxDI converts the dtype string", _G, tnx_default=None,
+    ),
+    OptionRule(
+        "padding_side", ("padding_side",), Translation.COPY,
+        "same name; NxDI's default is 'right' (TNx: 'left'), so the tokenizer must match", _G,
+    ),
+    OptionRule(
+        "lhs_aligned", ("padding_side",), Translation.VALUES,
+        "deprecated TNx spelling of right padding", "TNx config.py (deprecated kwargs)",
+        tnx_default=False, values={True: '"right"', False: '"left"'},
+    ),
+    OptionRule(
+        "use_2d_cache_ids", ("padding_side",), Translation.VALUES,
+        "deprecated TNx spelling of right padding", "TNx config.py (deprecated kwargs)",
+        tnx_default=False, values={True: '"right"', False: '"left"'},
+    ),
+    OptionRule(
+        "quant", ("quantized",), Translation.VALUES,
+        "weight quantization; NxDI asserts quantized_checkpoints_path, which tnx2nxdi derives "
+        "next to the compiled artifacts (run save_quantized_state_dict once to create it)",
+        _G, tnx_default=None,
+    ),
+    OptionRule(
+        "kv_cache_quant", ("kv_cache_quant",), Translation.VALUES,
+        "NxDI's KV-cache quantization is FP8 direct cast", _G, tnx_default=None,
+    ),
+    OptionRule(
+        "continuous_batching", ("is_continuous_batching",), Translation.VALUES,
+        "spelled is_continuous_batching (the guide's is_continous_batching is silently ignored "
+        "by NxDI)", f"{_G}; NxDI config.py reads only is_continuous_batching", tnx_default=None,
+    ),
+    OptionRule(
+        "on_device_generation", ("on_device_sampling_config",), Translation.VALUES,
+        "becomes OnDeviceSamplingConfig", _G, tnx_default=None,
+    ),
+    *(
+        OptionRule(name, (), Translation.NONE, note, f"{_G} (no equivalent); {_TNX_CFG}",
+                   tnx_default=default)
+        for name, default, note in (
+            ("sparse_attn", None, "NxDI has no block-sparse or sliding-window masks"),
+            ("attention_layout", "HSB", "NxDI always uses the BHSD layout"),
+            ("collectives_layout", "HSB", "NxDI always uses the BHSD layout"),
+            ("cache_layout", "SBH", "NxDI always uses the BHSD layout"),
+            ("group_query_attention", None, "NxDI chooses the GQA sharding itself"),
+            ("sequence_parallel_norm_threshold", 2048, "NxDI has no threshold"),
+            ("bf16_rms_norm", False, "no NxDI option; RMSNorm follows torch_dtype"),
+            ("on_device_embedding", False, "NxDI always embeds on device"),
+            ("cast_logits_dtype", "float32", "NxDI returns logits in its own dtype"),
+            ("qkv_tiling", False, "no NxDI option"),
+            ("weight_tiling", False, "no NxDI option"),
+            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
+            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
+            ("mlp_out_weight_transpose", False, "no NxDI option"),
+            ("fuse_mlp", False, "no NxDI option"),
+            ("log_softmax_scores", False, "no NxDI option"),
+            ("output_all_logits", False, "NxDI's output_logits is not the same feature"),
+            ("attn_output_transposed", False, "no NxDI option"),
+            ("duplicate_q_weight_sos", False, "no NxDI option"),
+            ("compilation_worker_count", None, "NxDI manages compilation workers itself"),
+            ("is_eagle_target", False, "EAGLE speculation is configured differently in NxDI "
+             "(enable_eagle_speculation with a fused-speculation draft)"),
+            ("is_eagle_draft", False, "EAGLE drafts are configured through "
+             "FusedSpecNeuronConfig in NxDI"),
+            ("has_pre_attention_norm", True, "EAGLE drafts are configured differently in NxDI"),
+        )
+    ),
+)
+
+#: Fields of TNx sub-configs, keyed ``"<neuron_config field>.<sub field>"``.
+SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
+    OptionRule(
+        "quant.quant_dtype", ("quantization_dtype",), Translation.VALUES,
+        "TNx 's8' is NxDI 'int8', 'f8e4m3fn' is 'f8e4m3'", _G,
+        tnx_default="s8", values={"s8": '"int8"', "f8e4m3fn": '"f8e4m3"'},
+    ),
+    OptionRule(
+        "quant.quantize_method", ("quantization_type",), Translation.VALUES,
+        "TNx default 'vector_dynamic' (per channel) differs from NxDI's 'per_tensor_symmetric': "
+        "carried over explicitly", _G, tnx_default="vector_dynamic", carry_default=True,
+        values={"vector_dynamic": '"per_channel_symmetric"',
+                "direct_cast": '"per_tensor_symmetric"'},
+    ),
+    OptionRule(
+        "quant.dequant_dtype", (), Translation.NONE,
+        "NxDI dequantizes to torch_dtype; keep amp and dequant_dtype equal", _G,
+        tnx_default="f16",
+    ),
+    OptionRule("quant.quantize_attn", (), Translation.NONE, "no NxDI option", _G,
+               tnx_default=True),
+    OptionRule(
+        "quant.no_quantize_list", (), Translation.NONE,
+        "NxDI's modules_to_not_convert takes module names, not TNx layer names", _G,
+        tnx_default=(),
+    ),
+    OptionRule(
+        "kv_cache_quant.quant_dtype", (), Translation.NONE,
+        "NxDI's KV-cache quantization is always FP8; check accuracy", _G, tnx_default="s8",
+        carry_default=True,
+    ),
+    OptionRule("kv_cache_quant.dequant_dtype", (), Translation.NONE, "follows torch_dtype", _G,
+               tnx_default="bf16"),
+    OptionRule("kv_cache_quant.quantize_method", (), Translation.NONE,
+               "NxDI always casts directly", _G, tnx_default="direct_cast"),
+    OptionRule(
+        "continuous_batching.max_num_seqs", ("max_batch_size", "tkg_batch_size"),
+        Translation.COPY, "the continuous-batching slot count", _G,
+    ),
+    OptionRule(
+        "continuous_batching.batch_size_for_shared_caches", ("max_batch_size", "tkg_batch_size"),
+        Translation.COPY, "older spelling of max_num_seqs", _G,
+    ),
+    OptionRule(
+        "continuous_batching.max_model_len", (), Translation.NONE,
+        "NxDI's seq_len (from n_positions) is the model length", _G, tnx_default=None,
+    ),
+    OptionRule(
+        "continuous_batching.optimized_paged_attention", (), Translation.NONE,
+        "NxDI's block KV layout (is_block_kv_layout) is configured differently", _G,
+        tnx_default=False,
+    ),
+    OptionRule(
+        "continuous_batching.enable_chunked_prefill", (), Translation.NONE,
+        "NxDI configures chunked prefill with chunked_prefill_config", "TNx config.py",
+        tnx_default=False,
+    ),
+    OptionRule("on_device_generation.do_sample", ("do_sample",), Translation.COPY,
+               "carried over explicitly (the NxDI default changed in 2.22)", _G,
+               tnx_default=False, carry_default=True),
+    OptionRule("on_device_generation.top_k", ("top_k",), Translation.COPY,
+               "TNx default 50, NxDI default 1", _G, tnx_default=50, carry_default=True),
+    OptionRule("on_device_generation.dynamic", ("dynamic",), Translation.COPY, "same", _G,
+               tnx_default=False),
+    OptionRule("on_device_generation.deterministic", ("deterministic",), Translation.COPY,
+               "same", _G, tnx_default=False),
+    OptionRule("on_device_generation.global_top_k", ("global_topk",), Translation.COPY,
+               "spelled global_topk in NxDI", _G, tnx_default=None),
+    *(
+        OptionRule(f"on_device_generation.{name}", (), Translation.NONE, note, _G,
+                   tnx_default=default)
+        for name, default, note in (
+            ("max_length", None, "NxDI takes the length from seq_len"),
+            ("top_p", 1.0, "pass top_p to generate() per call"),
+            ("temperature", 1.0, "pass temperature to generate() per call"),
+            ("top_p_min_tokens", 1, "no NxDI option"),
+            ("eos_token_id", None, "pass eos_token_id to generate()"),
+            ("per_batch_line", False, "per-row values come from sampling_params"),
+        )
+    ),
+)
+
+#: TNx sub-config classes, the NeuronConfig field they fill, and the NxDI value of that field.
+SUBCONFIG_CLASSES: Mapping[str, str] = {
+    "transformers_neuronx.QuantizationConfig": "quant",
+    "transformers_neuronx.config.QuantizationConfig": "quant",
+    "transformers_neuronx.config.KVCacheQuantizationConfig": "kv_cache_quant",
+    "transformers_neuronx.ContinuousBatchingConfig": "continuous_batching",
+    "transformers_neuronx.config.ContinuousBatchingConfig": "continuous_batching",
+    "transformers_neuronx.GenerationConfig": "on_device_generation",
+    "transformers_neuronx.config.GenerationConfig": "on_device_generation",
+}
+
+#: How each sub-config field itself is written in NxDI: ``True`` flags, or a nested class whose
+#: keyword arguments are the sub-fields' NxDI names.
+SUBCONFIG_FLAG_VALUE = "True"
+SUBCONFIG_NESTED_CLASS: Mapping[str, Symbol] = {
+    "on_device_generation": NXDI_ON_DEVICE_SAMPLING_CONFIG,
+}
+
+#: Where the quantized checkpoint goes when the TNx program quantized on the fly.
+QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
+
+OPTION_BY_NAME: Mapping[str, OptionRule] = {
+    rule.tnx: rule
+    for rule in (*FROM_PRETRAINED_OPTIONS, *NEURON_CONFIG_OPTIONS, *SUBCONFIG_OPTIONS)
+}
+
+# --------------------------------------------------------------------------------------------
+# Release differences (--target-version)
+# --------------------------------------------------------------------------------------------
+
+#: NxDI defaults that changed between releases: keyword -> ((first release, default), ...).
+VERSIONED_DEFAULTS: Mapping[str, tuple[tuple[str, LiteralValue], ...]] = {
+    # NxDI config.py: True in 2.21-2.22; False (shard on load) since 2.23.
+    "save_sharded_checkpoint": (("2.21", True), ("2.23", False)),
+    # NxDI OnDeviceSamplingConfig: True in 2.21, False since 2.22.
+    "on_device_sampling_config.do_sample": (("2.21", True), ("2.22", False)),
+}
+
+#: NxDI keywords spelled differently in some releases: keyword -> ((first release, spelling),).
+VERSIONED_NAMES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "async_mode": (("2.21", "async"), ("2.22", "async_mode")),
+    "is_block_kv_layout": (("2.21", "is_paged_attention"), ("2.22", "is_block_kv_layout")),
+}
+
+
+def _pick(table: tuple[tuple[str, LiteralValue], ...], target: str) -> LiteralValue:
+    chosen = table[0][1]
+    for since, value in table:
+        if version_key(target) >= version_key(since):
+            chosen = value
+    return chosen
+
+
+def nxdi_default(keyword: str, target: str) -> LiteralValue:
+    """The NxDI default of a release-dependent keyword for ``target``."""
+    return _pick(VERSIONED_DEFAULTS[keyword], target)
+
+
+def nxdi_name(keyword: str, target: str) -> str:
+    """The spelling ``target`` reads for ``keyword`` (most keywords never changed)."""
+    table = VERSIONED_NAMES.get(keyword)
+    return keyword if table is None else str(_pick(table, target))
+
+
+# --------------------------------------------------------------------------------------------
+# Life cycle and generation
+# --------------------------------------------------------------------------------------------
+
+#: Default compile directory when the TNx program never saved one: ``{name}`` is the last path
+#: component of a literal checkpoint path, else the model variable's name.
+DEFAULT_COMPILED_DIR = "{name}-nxdi-compiled"
+
+#: ``sample()`` keywords and the Hugging Face ``generate()`` keyword they become.
+SAMPLE_KEYWORDS: Mapping[str, str] = {
+    "input_ids": "input_ids",
+    "sequence_length": "max_length",
+    "top_k": "top_k",
+    "top_p": "top_p",
+    "temperature": "temperature",
+    "streamer": "streamer",
+    "attention_mask": "attention_mask",
+    "eos_token_override": "eos_token_id",
+    "no_repeat_ngram_size": "no_repeat_ngram_size",
+}
+#: TNx ``sample()`` samples top-k with k=50 unless told otherwise (TNx sampling.py).
+SAMPLE_DEFAULT_TOP_K = 50
+
+# --------------------------------------------------------------------------------------------
+# Names the transformers need (kept here so transformers hold no option or method names)
+# --------------------------------------------------------------------------------------------
+
+FROM_PRETRAINED = "from_pretrained"
+#: The from_pretrained keyword holding the TNx NeuronConfig.
+NEURON_CONFIG_KEYWORD = "neuron_config"
+#: A list of n_positions is the token-generation buckets; any bucket list turns bucketing on.
+LIST_BUCKETS_KEY: Mapping[str, str] = {"n_positions": "token_generation_buckets"}
+BUCKETING_FLAG = ("enable_bucketing", "True")
+#: Positional parameters of sub-config classes that accept them (TNx config.py).
+SUBCONFIG_POSITIONAL: Mapping[str, tuple[str, ...]] = {
+    "quant": ("quant_dtype", "dequant_dtype", "quantize_method", "quantize_attn",
+              "no_quantize_list"),
+}
+QUANTIZED_PATH_KEY = "quantized_checkpoints_path"
+SAVE_SHARDED_KEY = "save_sharded_checkpoint"
+
+#: TNx life-cycle methods (tnx_api.md §4.1) and what they become.
+TO_NEURON = "to_neuron"
+CPU_COMPILE = "cpu_compile"
+SAVE = "save"
+SAVE_SHARDED_KEYWORD = "sharded_weights"
+LOAD = "load"
+SAMPLE = "sample"
+NXDI_COMPILE = "compile"
+NXDI_LOAD = "load"
+NXDI_GENERATE = "generate"
+#: Model methods that exist with the same meaning on an NxDI application model.
+SAME_METHODS: frozenset[str] = frozenset({"reset"})
+#: sample() keywords that are dropped quietly when None (their TNx default).
+SAMPLE_NONE_DEFAULTS: frozenset[str] = frozenset({"start_ids", "cache_ids"})
+SAMPLE_GREEDY_TOP_K = 1
+HF_DO_SAMPLE = "do_sample"
+
+#: NeuronAutoModelForCausalLM and the family names a literal checkpoint path may reveal.
+AUTO_MODEL_CLASSES: frozenset[str] = frozenset({
+    "transformers_neuronx.NeuronAutoModelForCausalLM",
+    "transformers_neuronx.modeling_auto.NeuronAutoModelForCausalLM",
+})
+#: Checked in order: "mixtral" before "mistral" before "llama".
+AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
+    ("mixtral", "mixtral"), ("mistral", "mistral"), ("codellama", "llama"), ("llama", "llama"),
+)

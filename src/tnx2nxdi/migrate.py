@@ -1,0 +1,184 @@
+"""Migrate one Python source text: parse once, analyse once, plan every rule, apply once.
+
+``migrate_source(text, options)`` is the pure text-to-text core that the runner, the notebook
+support and the tests call. It never raises for user input: a file it cannot parse or whose
+migration would not compile comes back unchanged with an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tnx2nxdi.analysis import Analysis
+from tnx2nxdi.findings import Finding
+from tnx2nxdi.locate import statement_positions
+from tnx2nxdi.mappings import MARKER_PREFIX
+from tnx2nxdi.options import Options
+from tnx2nxdi.transforms._base import Context, PendingFinding, Plan, marker_text, with_markers
+from tnx2nxdi.transforms.imports import plan_imports
+from tnx2nxdi.transforms.manual import report_leftovers
+from tnx2nxdi.transforms.model_classes import plan_models
+
+_MARKER_LINE = re.compile(r"^[ \t]*" + re.escape(MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$",
+                          re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Migration:
+    code: str
+    findings: tuple[Finding, ...]
+    #: Set when the source could not be migrated (it is then returned unchanged).
+    error: str | None = None
+
+
+class MigrationError(Exception):
+    """The source cannot be migrated; the message is one line for the user."""
+
+
+def migrate_source(source: str, options: Options) -> Migration:
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return Migration(source, (), f"cannot parse: line {error.raw_line}: {error.message}")
+    except RecursionError:
+        return Migration(source, (), "cannot parse: the code is nested too deeply")
+    try:
+        return _migrate_module(module, source, options)
+    except RecursionError:
+        return Migration(source, (), "cannot migrate: the code is nested too deeply")
+
+
+def _migrate_module(module: cst.Module, source: str, options: Options) -> Migration:
+    analysis = Analysis()
+    module.visit(analysis)
+    if not any(analysis.tnx_imports()):
+        return Migration(source, _existing_markers(source, set(), options))
+    analysis.resolve_references()
+    ctx = Context(options)
+    plan = Plan()
+    plan_models(analysis, ctx, plan)
+    still_used = plan_imports(analysis, ctx, plan)
+    report_leftovers(still_used, ctx)
+    pending = [f for f in ctx.findings if options.reports(f.code)]
+    for finding in pending:
+        if finding.marker and finding.anchor is not None:
+            plan.mark(finding.anchor, marker_text(finding.code, finding.message))
+    new_module = module.visit(_Applier(plan))
+    code = new_module.code if (plan.statements or plan.calls or plan.markers) else source
+    try:
+        compile(code, "<migrated>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError) as error:
+        message = f"TNX999 internal error: the migration did not compile ({error}); unchanged"
+        return Migration(source, (), message)
+    positions = statement_positions(module, source)
+    located = sorted((_locate(f, positions) for f in pending), key=_order)
+    produced = {marker_text(f.code, f.message) for f in pending if f.marker}
+    return Migration(code, (*located, *_existing_markers(source, produced, options)))
+
+
+def _order(finding: Finding) -> tuple[int, int, str]:
+    return finding.line, finding.column, finding.code
+
+
+def _locate(finding: PendingFinding, positions: dict[int, tuple[int, int]]) -> Finding:
+    line, column = positions.get(id(finding.anchor), (1, 1))
+    return Finding(finding.code, finding.message, line, column, finding.fixed)
+
+
+def _existing_markers(source: str, produced: set[str], options: Options) -> tuple[Finding, ...]:
+    """Markers left by an earlier run still ask for a person until someone removes them."""
+    if MARKER_PREFIX not in source:
+        return ()
+    found = []
+    for match in _MARKER_LINE.finditer(source):
+        code, message = match.group(1), match.group(2)
+        if marker_text(code, message) in produced or not options.reports(code):
+            continue
+        line = source.count("\n", 0, match.start()) + 1
+        column = len(match.group(0)) - len(match.group(0).lstrip()) + 1
+        found.append(Finding(code, f"(marker) {message}", line, column, fixed=False))
+    return tuple(found)
+
+
+class _Applier(cst.CSTTransformer):
+    """Apply a Plan: replace calls, replace or remove statements, add marker comments."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def leave_Call(
+        self, original_node: cst.Call, updated_node: cst.Call
+    ) -> cst.BaseExpression:
+        return self.plan.calls.get(id(original_node), updated_node)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body, leftover = self._rebuild(original_node.body, updated_node.body)
+        return updated_node.with_changes(body=body, footer=[*leftover, *updated_node.footer])
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        body, leftover = self._rebuild(original_node.body, updated_node.body)
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated_node.with_changes(body=body, footer=[*leftover, *updated_node.footer])
+
+    def _rebuild(
+        self, originals: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+    ) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+        out: list[cst.BaseStatement] = []
+        carried: list[cst.EmptyLine] = []
+        markers: list[str] = []
+        for original, current in zip(originals, updated, strict=True):
+            replacement = self.plan.statements.get(id(original))
+            markers += self.plan.markers.get(id(original), [])
+            if replacement is not None and not replacement:
+                carried += [*_leading(original), *_trailing_comment(original)]
+                continue
+            new = [current] if replacement is None else list(replacement)
+            first = new[0]
+            if replacement is not None:
+                first = _take_over(original, first)
+            first = _prepend(first, carried)
+            carried = []
+            if markers:
+                first = with_markers(first, markers)  # type: ignore[arg-type]
+                markers = []
+            out += [first, *new[1:]]
+        return out, [line for line in carried if line.comment is not None]
+
+
+def _take_over(original: cst.BaseStatement, first: cst.BaseStatement) -> cst.BaseStatement:
+    """A replacement keeps the comments around the line it replaces."""
+    changes: dict[str, object] = {"leading_lines": _leading(original)}
+    if isinstance(original, cst.SimpleStatementLine) and isinstance(
+        first, cst.SimpleStatementLine
+    ):
+        changes["trailing_whitespace"] = original.trailing_whitespace
+    return first.with_changes(**changes)
+
+
+def _leading(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    assert isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+    return statement.leading_lines
+
+
+def _trailing_comment(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """The end-of-line comment of a removed line, kept as a comment line."""
+    if isinstance(statement, cst.SimpleStatementLine) and statement.trailing_whitespace.comment:
+        return [cst.EmptyLine(comment=statement.trailing_whitespace.comment)]
+    return []
+
+
+def _prepend(statement: cst.BaseStatement, lines: list[cst.EmptyLine]) -> cst.BaseStatement:
+    if not lines:
+        return statement
+    own = list(_leading(statement))
+    if any(line.comment is None for line in lines):
+        own = [line for line in own if line.comment is not None]  # no doubled blank lines
+    return statement.with_changes(leading_lines=[*lines, *own])

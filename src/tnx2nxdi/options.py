@@ -1,0 +1,26 @@
+"""Run options, shared by the CLI, the runner and the transformers (no LibCST here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tnx2nxdi.mappings import DEFAULT_TARGET_VERSION
+
+
+@dataclass(frozen=True)
+class Options:
+    #: NxDI release whose names and defaults apply.
+    target_version: str = DEFAULT_TARGET_VERSION
+    #: Compile directory for programs that never saved one (None: named after the model).
+    compiled_model_path: str | None = None
+    #: Finding codes to report (None: all) and to leave out.
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+    #: "write" (in place), "diff" or "check": only "write" touches files.
+    mode: str = "write"
+    jobs: int = 1
+
+    def reports(self, code: str) -> bool:
+        if code in self.ignore:
+            return False
+        return self.select is None or code in self.select

@@ -1,0 +1,207 @@
+"""The rule registry: every finding code tnx2nxdi can emit, with what it means.
+
+Codes are stable once released (design §5): TNX1xx imports, TNX2xx model classes and families,
+TNX3xx NeuronConfig options, TNX4xx compile/save/load, TNX5xx generation, TNX6xx vLLM,
+TNX9xx manual work. ``docs/rules.md`` is generated from this table (``scripts/document_rules.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+DOCS_URL = "docs/rules.md"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    #: "fix": always migrated; "manual": a person must act; "sometimes": depends on the code.
+    fix: str
+    description: str
+    before: str
+    after: str
+
+    @property
+    def anchor(self) -> str:
+        return f"{DOCS_URL}#{self.code.lower()}"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "TNX101", "tnx-import", "TNx imports replaced by NxDI imports from concrete modules",
+        "fix",
+        "TNx imports that are no longer used are removed; the NxDI names the migrated code needs "
+        "are imported from their concrete modules (NxDI package `__init__` files are empty, so "
+        "`from neuronx_distributed_inference.models.llama import ...` fails).",
+        "from transformers_neuronx import LlamaForSampling, NeuronConfig",
+        "from neuronx_distributed_inference.models.config import NeuronConfig\n"
+        "from neuronx_distributed_inference.models.llama.modeling_llama import "
+        "LlamaInferenceConfig, NeuronLlamaForCausalLM",
+    ),
+    Rule(
+        "TNX201", "model-class", "TNx model class migrated to the NxDI application class", "fix",
+        "`XForSampling.from_pretrained(path, ...)` becomes one NxDI `NeuronConfig`, the family's "
+        "`InferenceConfig` loaded with `load_pretrained_config(path)`, and the NxDI application "
+        "class. The model keeps the user's variable name.",
+        "model = LlamaForSampling.from_pretrained(path, tp_degree=8)",
+        "neuron_config = NeuronConfig(batch_size=1, tp_degree=8, seq_len=2048, "
+        "torch_dtype=torch.float32)\n"
+        "config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config(path))\n"
+        "model = NeuronLlamaForCausalLM(path, config)",
+    ),
+    Rule(
+        "TNX202", "family-note", "The family runs on other NxDI classes; read the note", "fix",
+        "Mistral runs on NxDI's Llama classes in every release through 2.29.",
+        "model = MistralForSampling.from_pretrained(path)",
+        "model = NeuronLlamaForCausalLM(path, config)",
+    ),
+    Rule(
+        "TNX203", "unsupported-family", "NxDI has no model for this TNx family", "manual",
+        "GPT-2, GPT-J, GPT-NeoX, BLOOM and OPT have no NxDI model. The code is left as it is; "
+        "port the model with NxDI's model-onboarding guide or move to a supported family.",
+        "model = GPT2ForSampling.from_pretrained(path)",
+        "# TODO(tnx2nxdi): TNX203 GPT-2 has no NxDI model ...\n"
+        "model = GPT2ForSampling.from_pretrained(path)",
+    ),
+    Rule(
+        "TNX204", "auto-model", "NeuronAutoModelForCausalLM whose family cannot be told",
+        "manual",
+        "NxDI has no auto class. When the checkpoint argument is a literal naming llama, "
+        "mistral or mixtral the family is resolved; otherwise the code is left as it is and "
+        "you choose the NxDI classes of the checkpoint's family.",
+        "model = NeuronAutoModelForCausalLM.from_pretrained(path)",
+        "# TODO(tnx2nxdi): TNX204 ...\nmodel = NeuronAutoModelForCausalLM.from_pretrained(path)",
+    ),
+    Rule(
+        "TNX301", "carried-default", "A TNx default NxDI does not share is written out", "fix",
+        "TNx and NxDI defaults differ (tp_degree 2 vs 1, n_positions 2048 vs seq_len 128, amp "
+        "'f32' vs the checkpoint dtype). Omitted TNx values are carried over explicitly so the "
+        "migrated program asks for the same configuration.",
+        "LlamaForSampling.from_pretrained(path)",
+        "NeuronConfig(batch_size=1, tp_degree=2, seq_len=2048, torch_dtype=torch.float32)",
+    ),
+    Rule(
+        "TNX302", "option-translated", "A TNx option was renamed or its value translated", "fix",
+        "Options are renamed and translated through the mapping table (docs/mapping.md), e.g. "
+        "`fuse_qkv` -> `fused_qkv`, `amp='bf16'` -> `torch_dtype=torch.bfloat16`.",
+        "NeuronConfig(fuse_qkv=True)", "NeuronConfig(fused_qkv=True)",
+    ),
+    Rule(
+        "TNX303", "option-dropped", "A TNx option has no NxDI equivalent and was removed",
+        "sometimes",
+        "Options with no NxDI equivalent are removed from the migrated call. When the program set "
+        "one to its TNx default nothing changes and it is dropped quietly; any other value is "
+        "named in a finding and in a marker comment, because the behaviour may differ.",
+        "NeuronConfig(attention_layout='BSH')",
+        "# TODO(tnx2nxdi): TNX303 attention_layout='BSH' has no NxDI equivalent ...\n"
+        "NeuronConfig(...)",
+    ),
+    Rule(
+        "TNX304", "option-ignored-by-tnx", "TNx silently ignored this keyword; dropped", "fix",
+        "TNx's Llama, Mistral and Mixtral classes ignore keywords they do not define (for example "
+        "NeuronConfig fields passed to from_pretrained). They had no effect, so they are not "
+        "carried into NxDI.",
+        "LlamaForSampling.from_pretrained(path, attention_layout='BSH')",
+        "NeuronConfig(...)  # attention_layout dropped",
+    ),
+    Rule(
+        "TNX305", "quantized-checkpoint", "Quantized models need a quantized checkpoint path",
+        "manual",
+        "NxDI asserts `quantized_checkpoints_path` when `quantized=True`. tnx2nxdi derives one "
+        "next to the compiled artifacts; create it once with "
+        "`NeuronLlamaForCausalLM.save_quantized_state_dict(path, config)`.",
+        "NeuronConfig(quant=QuantizationConfig())",
+        "NeuronConfig(quantized=True, quantized_checkpoints_path='...-quantized-checkpoint', ...)",
+    ),
+    Rule(
+        "TNX306", "option-value", "A TNx option value could not be translated", "manual",
+        "The value of an option that needs translation (for example `amp`, `n_positions` as a "
+        "list, a sub-config) is not a literal the tool can read. The option is migrated with a "
+        "runtime translation where one exists, else left for a person.",
+        "from_pretrained(path, n_positions=sizes)", "# TODO(tnx2nxdi): TNX306 ...",
+    ),
+    Rule(
+        "TNX401", "compile", "to_neuron() became compile() (and load() when the model is used)",
+        "fix",
+        "NxDI splits TNx `to_neuron()` into `compile(path)` and `load(path)`; `load` is only "
+        "written when the program runs the model afterwards. A program that never saved "
+        "compiles into `--compiled-model-path` (default: a directory named after the model).",
+        "model.to_neuron()", "model.compile(\"Llama-2-7b-nxdi-compiled\")",
+    ),
+    Rule(
+        "TNX402", "save", "save(dir) folded into compile(dir)", "fix",
+        "NxDI writes compiled artifacts in `compile(dir)`. `save(dir, sharded_weights=True)` "
+        "sets `save_sharded_checkpoint=True` explicitly (NxDI's default is False since 2.23).",
+        "model.to_neuron()\nmodel.save(out, sharded_weights=True)",
+        "model.compile(out)  # with NeuronConfig(save_sharded_checkpoint=True)",
+    ),
+    Rule(
+        "TNX403", "load-tnx-artifacts", "NxDI cannot load TNx-compiled artifacts", "manual",
+        "`load(dir)` + `to_neuron()` becomes NxDI `load(dir)`, but the directory holds TNx NEFFs. "
+        "Compile once into it with NxDI (`model.compile(dir)`) before deploying.",
+        "model.load(out)\nmodel.to_neuron()", "model.load(out)",
+    ),
+    Rule(
+        "TNX501", "sample", "sample() became generate() through HuggingFaceGenerationAdapter",
+        "fix",
+        "`sample(ids, sequence_length=N, top_k=K)` is top-k sampling (k=50 by default); it "
+        "becomes `HuggingFaceGenerationAdapter(model).generate(ids, max_length=N, "
+        "do_sample=True, top_k=K)`, greedy only when K is 1.",
+        "model.sample(ids, sequence_length=256)",
+        "HuggingFaceGenerationAdapter(model).generate(ids, max_length=256, do_sample=True, "
+        "top_k=50)",
+    ),
+    Rule(
+        "TNX502", "sample-unsupported", "A sample() call the tool cannot migrate", "manual",
+        "The call passes arguments with no Hugging Face generate() equivalent (or positional "
+        "arguments past sequence_length), so it is left as it is.",
+        "model.sample(ids, 128, None, None, 10)", "# TODO(tnx2nxdi): TNX502 ...",
+    ),
+    Rule(
+        "TNX901", "dynamic-construction", "Dynamic TNx construction left as it is", "manual",
+        "The tool cannot see through `**kwargs`, positional options, configs built by helper "
+        "functions or classes chosen at run time, so the construction is left unchanged "
+        "rather than half-rewritten.",
+        "LlamaForSampling.from_pretrained(path, **kwargs)",
+        "# TODO(tnx2nxdi): TNX901 ...\nLlamaForSampling.from_pretrained(path, **kwargs)",
+    ),
+    Rule(
+        "TNX902", "unknown-method", "A TNx model method has no known NxDI equivalent", "manual",
+        "A method called on a migrated model is not one tnx2nxdi knows how to migrate.",
+        "model.enable_speculative_decoder(4)", "# TODO(tnx2nxdi): TNX902 ...",
+    ),
+    Rule(
+        "TNX990", "tnx-still-used", "The file still uses TNx after the run", "manual",
+        "Raised for every TNx name still imported and used after migration, so a file that "
+        "still depends on TNx is never reported clean.",
+        "from transformers_neuronx import dtypes", "# TODO(tnx2nxdi): TNX990 ...",
+    ),
+    Rule(
+        "TNX999", "migration-failed", "The migrated code did not compile; file left untouched",
+        "manual",
+        "An internal safety net: the rewrite produced code that does not compile, so nothing "
+        "was written. Please report it.",
+        "", "",
+    ),
+)
+
+RULE_BY_CODE: Mapping[str, Rule] = {rule.code: rule for rule in RULES}
+
+
+def expand(selectors: Iterable[str]) -> frozenset[str]:
+    """Codes matched by codes or prefixes (``TNX3``, ``ALL``); unknown selectors raise."""
+    chosen: set[str] = set()
+    for raw in selectors:
+        selector = raw.strip().upper()
+        if not selector:
+            continue
+        matched = {
+            code for code in RULE_BY_CODE if selector == "ALL" or code.startswith(selector)
+        }
+        if not matched:
+            raise ValueError(f"unknown rule code or prefix: {raw!r}")
+        chosen |= matched
+    return frozenset(chosen)

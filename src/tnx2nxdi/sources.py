@@ -1,0 +1,84 @@
+"""Reading and writing user files without losing a byte: encoding, BOM and newlines are kept,
+and writes are atomic (a temporary file in the same directory, then a rename)."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SourceError(Exception):
+    """A file cannot be read or written; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    bom: bool
+
+
+def decode_python(data: bytes) -> Decoded:
+    """Decode like Python does: a BOM or a coding cookie, else UTF-8."""
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"bad coding cookie: {error}") from None
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if bom else data
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+    try:
+        return Decoded(body.decode(encoding), encoding, bom)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise SourceError(f"cannot decode as {encoding}: {error.__class__.__name__}") from None
+
+
+def encode_python(text: str, decoded: Decoded) -> bytes:
+    data = text.encode(decoded.encoding)
+    return codecs.BOM_UTF8 + data if decoded.bom else data
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError("no such file") from None
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part;
+    the file's permission bits are kept. On failure the original is untouched."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tnx2nxdi"
+        )
+    except OSError as error:
+        raise SourceError(f"cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise SourceError(f"cannot write: {error.strerror or error}") from None
+        raise

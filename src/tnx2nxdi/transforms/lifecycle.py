@@ -1,0 +1,160 @@
+"""TNX4xx: the compile / save / load life cycle of a migrated model.
+
+TNx ``to_neuron()`` compiles and loads; NxDI splits that into ``compile(path)`` and ``load(path)``,
+and ``load`` is only written when the program runs the model afterwards. ``save(dir)`` folds into
+``compile(dir)``; ``load(dir)`` before ``to_neuron()`` stays an NxDI ``load(dir)``, with a finding
+because NxDI cannot read TNx-compiled artifacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tnx2nxdi import mappings as m
+from tnx2nxdi.analysis import Analysis, Assignment, Reference
+from tnx2nxdi.transforms._base import (
+    Context,
+    Plan,
+    code_of,
+    expr,
+    expression_statement,
+    literal_value,
+)
+
+
+@dataclass
+class LifecycleFacts:
+    """What the life cycle adds to the NeuronConfig (e.g. save_sharded_checkpoint)."""
+
+    config_kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
+
+
+_COMPILERS = (m.TO_NEURON, m.CPU_COMPILE)
+
+
+def plan_lifecycle(
+    binding: Assignment, model_name: str, analysis: Analysis, ctx: Context, plan: Plan
+) -> LifecycleFacts:
+    facts = LifecycleFacts()
+    uses = sorted(binding.references, key=lambda r: r.order)
+    pending_load: Reference | None = None
+    for index, use in enumerate(uses):
+        if use.method == m.LOAD and _standalone(use):
+            pending_load = use
+        elif use.method in _COMPILERS and _standalone(use):
+            later = uses[index + 1:]
+            if pending_load is not None:
+                _load_instead(use, pending_load, ctx, plan)
+                pending_load = None
+            else:
+                _compile(use, later, model_name, facts, ctx, plan)
+        elif use.method in (m.TO_NEURON, m.CPU_COMPILE, m.SAVE, m.LOAD):
+            if id(use.statement) not in plan.statements:
+                _manual(use, f"{use.method}() is used in a way tnx2nxdi cannot migrate", ctx)
+        elif use.method is not None and use.method not in m.SAME_METHODS | {m.SAMPLE}:
+            _manual(use, f"{use.method}() has no NxDI equivalent tnx2nxdi knows", ctx)
+    return facts
+
+
+def _standalone(use: Reference) -> bool:
+    """``model.method(...)`` alone on its line: the only shape rewritten statement-wise."""
+    statement = use.statement
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and statement.body[0].value is use.call
+    )
+
+
+def _compile(
+    use: Reference, later: list[Reference], model_name: str, facts: LifecycleFacts,
+    ctx: Context, plan: Plan,
+) -> None:
+    assert use.statement is not None and use.call is not None
+    receiver = code_of(use.node)
+    save = _following_save(later)
+    if save is not None:
+        assert save.statement is not None and save.call is not None
+        directory = _first_arg(save.call)
+        plan.replace(save.statement, [])
+        _sharded(save.call, facts, ctx)
+        ctx.report("TNX402", f"{receiver}.save({code_of(directory)}) folded into "
+                   f"{receiver}.compile({code_of(directory)})", save.statement, fixed=True)
+    else:
+        directory = _default_directory(model_name, ctx)
+    runs_later = any(r.method not in (m.SAVE,) for r in later)
+    where_to = code_of(directory)
+    new: list[cst.BaseStatement] = [
+        expression_statement(expr(f"{receiver}.{m.NXDI_COMPILE}({where_to})"))
+    ]
+    if runs_later and use.method == m.TO_NEURON:
+        new.append(expression_statement(expr(f"{receiver}.{m.NXDI_LOAD}({where_to})")))
+    plan.replace(use.statement, new)
+    loaded = " and load()" if len(new) == 2 else ""
+    where = "" if save else (
+        f" into {code_of(directory)} (the program never saved; choose the directory with "
+        "--compiled-model-path)"
+    )
+    ctx.report("TNX401", f"{receiver}.{use.method}() became compile(){loaded}{where}",
+               use.statement, fixed=True)
+
+
+def _following_save(later: list[Reference]) -> Reference | None:
+    for use in later:
+        if use.method in _COMPILERS:
+            return None
+        if (
+            use.method == m.SAVE
+            and use.call is not None
+            and _standalone(use)
+            and _first_arg(use.call) is not None
+        ):
+            return use
+    return None
+
+
+def _first_arg(node: cst.Call) -> cst.BaseExpression:
+    for arg in node.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in ("directory", "path"):
+            return arg.value
+    return None  # type: ignore[return-value]
+
+
+def _sharded(save: cst.Call, facts: LifecycleFacts, ctx: Context) -> None:
+    """TNx writes presharded weights only when asked; NxDI's default changed in 2.23."""
+    value: cst.BaseExpression = expr("False")
+    for arg in save.args:
+        if arg.keyword is not None and arg.keyword.value == m.SAVE_SHARDED_KEYWORD:
+            value = arg.value
+    default = m.nxdi_default(m.SAVE_SHARDED_KEY, ctx.options.target_version)
+    if literal_value(value) != default:
+        facts.config_kwargs[m.SAVE_SHARDED_KEY] = value
+
+
+def _default_directory(model_name: str, ctx: Context) -> cst.BaseExpression:
+    chosen = ctx.options.compiled_model_path or m.DEFAULT_COMPILED_DIR.format(name=model_name)
+    return expr(repr(chosen))
+
+
+def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> None:
+    assert use.statement is not None and load.statement is not None
+    plan.replace(use.statement, [])
+    directory = code_of(_first_arg(load.call)) if load.call is not None else "?"
+    message = (
+        f"NxDI cannot load TNx-compiled artifacts: compile once into {directory} with "
+        f"{code_of(load.node)}.{m.NXDI_COMPILE}({directory}) before this load"
+    )
+    ctx.report("TNX403", message, load.statement, fixed=False)
+
+
+def _manual(use: Reference, message: str, ctx: Context) -> None:
+    ctx.report("TNX902", message, use.statement, fixed=False)
+
+
+__all__ = ["LifecycleFacts", "plan_lifecycle"]

@@ -1,0 +1,3 @@
+"""Fake `vllm.engine` package."""
+
+from __future__ import annotations

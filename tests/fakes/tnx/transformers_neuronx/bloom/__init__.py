@@ -1,0 +1,3 @@
+"""Fake `transformers_neuronx.bloom` package."""
+
+from __future__ import annotations

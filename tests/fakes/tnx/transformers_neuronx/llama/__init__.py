@@ -1,0 +1,3 @@
+"""Fake `transformers_neuronx.llama` package."""
+
+from __future__ import annotations

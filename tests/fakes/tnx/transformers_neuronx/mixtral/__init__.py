@@ -1,0 +1,3 @@
+"""Fake `transformers_neuronx.mixtral` package."""
+
+from __future__ import annotations
