@@ -76,7 +76,7 @@ def _compound(statement: cst.CSTNode, node: ast.stmt, positions: dict[int, Posit
     if isinstance(statement, (cst.Try, cst.TryStar)) and isinstance(node, _AST_TRY):
         handlers = getattr(node, "handlers", [])
         for handler, ast_handler in zip(statement.handlers, handlers, strict=False):
-            _walk(_body(handler.body), ast_handler.body, positions)
+            _walk(_body(getattr(handler, "body")), ast_handler.body, positions)  # noqa: B009
         final = statement.finalbody
         if final is not None:
             _walk(_body(final.body), getattr(node, "finalbody", []), positions)

@@ -117,7 +117,9 @@ class _Applier(cst.CSTTransformer):
         return self.plan.calls.get(id(original_node), updated_node)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        body, leftover = self._rebuild(original_node.body, updated_node.body)
+        # Comments above the first statement live in the module header, markers included.
+        header = {line.comment.value for line in updated_node.header if line.comment}
+        body, leftover = self._rebuild(original_node.body, updated_node.body, header)
         return updated_node.with_changes(body=body, footer=[*leftover, *updated_node.footer])
 
     def leave_IndentedBlock(
@@ -129,7 +131,10 @@ class _Applier(cst.CSTTransformer):
         return updated_node.with_changes(body=body, footer=[*leftover, *updated_node.footer])
 
     def _rebuild(
-        self, originals: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+        self,
+        originals: Sequence[cst.BaseStatement],
+        updated: Sequence[cst.BaseStatement],
+        header: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
         out: list[cst.BaseStatement] = []
         carried: list[cst.EmptyLine] = []
@@ -146,6 +151,7 @@ class _Applier(cst.CSTTransformer):
                 first = _take_over(original, first)
             first = _prepend(first, carried)
             carried = []
+            markers = [text for text in markers if not (not out and text in header)]
             if markers:
                 first = with_markers(first, markers)  # type: ignore[arg-type]
                 markers = []

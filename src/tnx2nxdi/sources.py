@@ -32,6 +32,8 @@ def decode_python(data: bytes) -> Decoded:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
+        if "invalid or missing encoding declaration" in str(error):
+            raise SourceError("not UTF-8 and has no coding cookie") from None
         raise SourceError(f"bad coding cookie: {error}") from None
     bom = data.startswith(codecs.BOM_UTF8)
     body = data[len(codecs.BOM_UTF8):] if bom else data

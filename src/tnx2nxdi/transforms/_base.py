@@ -59,6 +59,14 @@ def literal_value(node: cst.BaseExpression) -> LiteralValue | NotLiteral:
     return NOT_LITERAL
 
 
+def string(value: str) -> str:
+    """A double-quoted Python string literal (black's preferred quotes)."""
+    body = repr(value)[1:-1]
+    if repr(value).startswith("'"):
+        body = body.replace('"', '\\"').replace("\\'", "'")
+    return f'"{body}"'
+
+
 def expr(source: str) -> cst.BaseExpression:
     return cst.parse_expression(source)
 

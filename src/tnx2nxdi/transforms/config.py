@@ -18,6 +18,7 @@ from tnx2nxdi.transforms._base import (
     expr,
     kwarg,
     literal_value,
+    string,
 )
 
 #: Resolves a sub-config value to ``(TNx class qualified name, call)``; None when it cannot.
@@ -209,7 +210,7 @@ class OptionTranslator:
 
     def _quantized_path(self) -> None:
         path = f"{self.model_name}-{m.QUANTIZED_CHECKPOINTS_DIRNAME}"
-        self._put(self.result.kwargs, m.QUANTIZED_PATH_KEY, expr(repr(path)))
+        self._put(self.result.kwargs, m.QUANTIZED_PATH_KEY, expr(string(path)))
         self.ctx.report(
             "TNX305",
             f"NxDI needs a quantized checkpoint: {m.QUANTIZED_PATH_KEY}={path!r} was derived; "

@@ -20,6 +20,7 @@ from tnx2nxdi.transforms._base import (
     code_of,
     expr,
     expression_statement,
+    string,
     literal_value,
 )
 
@@ -93,13 +94,12 @@ def _compile(
     if runs_later and use.method == m.TO_NEURON:
         new.append(expression_statement(expr(f"{receiver}.{m.NXDI_LOAD}({where_to})")))
     plan.replace(use.statement, new)
-    loaded = " and load()" if len(new) == 2 else ""
-    where = "" if save else (
-        f" into {code_of(directory)} (the program never saved; choose the directory with "
-        "--compiled-model-path)"
-    )
-    ctx.report("TNX401", f"{receiver}.{use.method}() became compile(){loaded}{where}",
-               use.statement, fixed=True)
+    became = f"{m.NXDI_COMPILE}({where_to})"
+    if len(new) == 2:
+        became += f" and {m.NXDI_LOAD}({where_to})"
+    if save is None:
+        became += " (the program never saved; choose the directory with --compiled-model-path)"
+    ctx.report("TNX401", f"{receiver}.{use.method}() became {became}", use.statement, fixed=True)
 
 
 def _following_save(later: list[Reference]) -> Reference | None:
@@ -139,7 +139,7 @@ def _sharded(save: cst.Call, facts: LifecycleFacts, ctx: Context) -> None:
 
 def _default_directory(model_name: str, ctx: Context) -> cst.BaseExpression:
     chosen = ctx.options.compiled_model_path or m.DEFAULT_COMPILED_DIR.format(name=model_name)
-    return expr(repr(chosen))
+    return expr(string(chosen))
 
 
 def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> None:

@@ -132,6 +132,14 @@ def nxdi_sampling_keys(release: str) -> frozenset[str]:
     return _keys_for(_NXDI_SAMPLING, release)
 
 
+def nxdi_sampling_view(given: dict[str, Any], release: str) -> dict[str, Any]:
+    """NxDI on-device sampling settings as compared: effective do_sample, top_k, dynamic and
+    deterministic (release defaults) plus every key given explicitly."""
+    defaults = {"do_sample": release == "2.21", "top_k": 1, "dynamic": False,
+                "deterministic": False}
+    return {**defaults, **given}
+
+
 def dtype_name(value: Any) -> str:
     """"float32" for torch.float32, "torch.float32", "float32" or the TNx amp string "f32"."""
     text = str(value).removeprefix("torch.")

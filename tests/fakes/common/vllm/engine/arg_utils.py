@@ -23,6 +23,7 @@ from _fake_vocab import (
     nxdi_neuron_config_keys,
     nxdi_release,
     nxdi_sampling_keys,
+    nxdi_sampling_view,
     translate_tnx_options,
 )
 
@@ -46,11 +47,13 @@ def _reject(unknown: set[str], framework: str | None) -> None:
 def _nxdi_config(override: dict[str, Any]) -> dict[str, Any]:
     release = nxdi_release()
     _reject(set(override) - nxdi_neuron_config_keys(release) - nxdi_moe_keys(release), NXDI)
+    config = {k: dtype_name(v) if k in _DTYPE_KEYS and v is not None else v
+              for k, v in override.items()}
     sampling = override.get("on_device_sampling_config")
     if isinstance(sampling, dict):
         _reject(set(sampling) - nxdi_sampling_keys(release), NXDI)
-    return {k: dtype_name(v) if k in _DTYPE_KEYS and v is not None else v
-            for k, v in override.items()}
+        config["on_device_sampling_config"] = nxdi_sampling_view(sampling, release)
+    return config
 
 
 def _override_config(framework: str | None, override: dict[str, Any]) -> dict[str, Any]:

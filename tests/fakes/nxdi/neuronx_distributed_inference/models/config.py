@@ -21,6 +21,7 @@ from _fake_vocab import (
     nxdi_neuron_config_keys,
     nxdi_release,
     nxdi_sampling_keys,
+    nxdi_sampling_view,
     release_tuple,
 )
 
@@ -90,8 +91,7 @@ class OnDeviceSamplingConfig:
 
     def normalized(self) -> dict[str, Any]:
         """Effective do_sample/top_k/dynamic/deterministic plus every key given explicitly."""
-        keys = ("do_sample", "top_k", "dynamic", "deterministic")
-        return {**{k: getattr(self, k) for k in keys}, **self._explicit}
+        return nxdi_sampling_view(self._explicit, RELEASE)
 
 
 def _defaults(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,186 @@
+"""The command line: every mode and exit code, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tnx2nxdi.cli import main
+
+TNX = (
+    "from transformers_neuronx import LlamaForSampling\n"
+    "\n"
+    "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8, amp='bf16')\n"
+    "model.to_neuron()\n"
+    "model.save('out')\n"
+)
+CLEAN = "print('no TNx here')\n"
+DROPS_OPTION = (
+    "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+    "nc = NeuronConfig(attention_layout='BSH')\n"
+    "model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
+)
+
+
+def invoke(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "serve.py").write_text(TNX)
+    (tmp_path / "pkg" / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def test_in_place_rewrites_and_exits_1(tree: Path) -> None:
+    result = invoke(str(tree))
+    assert result.exit_code == 1
+    migrated = (tree / "pkg" / "serve.py").read_text()
+    assert "model = NeuronLlamaForCausalLM('/m/llama', config)\nmodel.compile('out')\n" in migrated
+    assert "transformers_neuronx" not in migrated
+    assert (tree / "pkg" / "clean.py").read_text() == CLEAN
+    assert "1 file migrated, 1 left unchanged, 0 findings need attention." in result.output
+
+
+def test_second_run_is_clean_and_exits_0(tree: Path) -> None:
+    invoke(str(tree))
+    again = invoke(str(tree))
+    assert again.exit_code == 0
+    assert "0 files migrated" in again.output
+
+
+def test_diff_writes_nothing(tree: Path) -> None:
+    result = invoke("--diff", str(tree))
+    assert result.exit_code == 1
+    path = str(tree / "pkg" / "serve.py")
+    assert f"--- {path}\n+++ {path}\n" in result.stdout
+    assert "-model.to_neuron()\n" in result.stdout
+    assert (tree / "pkg" / "serve.py").read_text() == TNX
+
+
+def test_check_lists_files_and_writes_nothing(tree: Path) -> None:
+    result = invoke("--check", str(tree))
+    assert result.exit_code == 1
+    assert f"Would migrate {tree / 'pkg' / 'serve.py'}" in result.output
+    assert (tree / "pkg" / "serve.py").read_text() == TNX
+
+
+def test_clean_tree_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(CLEAN)
+    result = invoke("--check", str(tmp_path))
+    assert result.exit_code == 0
+    assert "0 files would be migrated, 1 left unchanged, 0 findings need attention." in (
+        result.output
+    )
+
+
+def test_findings_that_need_a_person_exit_1_even_with_exit_zero_flag(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text(DROPS_OPTION)
+    result = invoke("--exit-zero-even-if-changed", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:3:1: TNX303 attention_layout='BSH' has no NxDI equivalent" in result.output
+
+
+def test_exit_zero_even_if_changed(tree: Path) -> None:
+    assert invoke("--exit-zero-even-if-changed", str(tree)).exit_code == 0
+
+
+def test_stdin_to_stdout() -> None:
+    result = CliRunner().invoke(main, ["-"], input=TNX)
+    assert result.exit_code == 1
+    assert "NeuronLlamaForCausalLM" in result.stdout
+    assert "transformers_neuronx" not in result.stdout
+
+
+def test_stdin_clean_passes_through() -> None:
+    result = CliRunner().invoke(main, ["-"], input=CLEAN)
+    assert result.exit_code == 0
+    assert result.stdout == CLEAN
+
+
+def test_syntax_error_exits_2_and_others_still_processed(tree: Path) -> None:
+    broken = tree / "pkg" / "broken.py"
+    broken.write_text("import transformers_neuronx\ndef f(:\n")
+    result = invoke(str(tree))
+    assert result.exit_code == 2
+    assert broken.read_text() == "import transformers_neuronx\ndef f(:\n"
+    assert f"{broken}: error: cannot parse: line 2" in result.output
+    assert "transformers_neuronx" not in (tree / "pkg" / "serve.py").read_text()
+
+
+def test_missing_path_exits_2(tmp_path: Path) -> None:
+    result = invoke(str(tmp_path / "nope.py"))
+    assert result.exit_code == 2
+    assert "nope.py: error: no such file" in result.output
+
+
+def test_non_utf8_without_cookie_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "latin.py"
+    data = b"# caf\xe9\nimport transformers_neuronx\n"
+    path.write_bytes(data)
+    result = invoke(str(path))
+    assert result.exit_code == 2
+    assert "not UTF-8 and has no coding cookie" in result.output
+    assert path.read_bytes() == data
+
+
+def test_crlf_and_permissions_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "win.py"
+    path.write_bytes(TNX.replace("\n", "\r\n").encode())
+    os.chmod(path, 0o750)
+    assert invoke(str(path)).exit_code == 1
+    data = path.read_bytes()
+    assert b"NeuronLlamaForCausalLM" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o750
+    assert not [p for p in tmp_path.iterdir() if p.name != "win.py"], "temporary files left"
+
+
+def test_bom_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbf" + TNX.encode())
+    invoke(str(path))
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"NeuronLlamaForCausalLM" in data
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert invoke().exit_code == 2
+    assert invoke("--diff", "--check", str(tmp_path)).exit_code == 2
+    assert invoke("--select", "TNX7", str(tmp_path)).exit_code == 2
+    assert invoke("--target-version", "3.0", str(tmp_path)).exit_code == 2
+
+
+def test_json_output(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text(DROPS_OPTION)
+    result = invoke("--check", "--output-format", "json", str(path))
+    rows = json.loads(result.stdout.split("Would migrate")[0] or result.stdout)
+    dropped = [row for row in rows if row["code"] == "TNX303"]
+    assert dropped and dropped[0]["line"] == 3 and dropped[0]["fixed"] is False
+    assert {"path", "line", "column", "code", "message", "fixed"} <= set(dropped[0])
+
+
+def test_list_rules_and_explain() -> None:
+    listing = invoke("--list-rules")
+    assert listing.exit_code == 0 and "TNX201" in listing.output
+    explained = invoke("--explain", "tnx402")
+    assert explained.exit_code == 0 and "save_sharded_checkpoint" in explained.output
+    assert invoke("--explain", "TNX000").exit_code == 2
+
+
+def test_ignore_suppresses_findings_and_markers(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text(DROPS_OPTION)
+    result = invoke("--ignore", "TNX3", str(path))
+    assert result.exit_code == 1  # still changed
+    assert "TNX303" not in result.output
+    assert "TODO(tnx2nxdi)" not in path.read_text()
