@@ -26,7 +26,12 @@ MARKER_PREFIX = "# TODO(tnx2nxdi):"
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
 #: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
 #: run count: they are reported until a person removes them.
-PREFILTER_MARKERS: tuple[bytes, ...] = (TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)")
+PREFILTER_MARKERS: tuple[bytes, ...] = (
+    TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
+    # vLLM for Neuron (issue 5): programs and launch scripts that never import TNx.
+    b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
+    b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
+)
 
 #: NxDI releases the tool can target (``--target-version``); the last one is the default.
 TARGET_VERSIONS: tuple[str, ...] = (
@@ -194,6 +199,9 @@ class OptionRule:
     values: Mapping[LiteralValue, str] = field(default_factory=dict)
     #: NxDI keywords that must also be set (source code) whenever this option is migrated.
     also: tuple[tuple[str, str], ...] = ()
+    #: For options with no NxDI equivalent: values that describe what NxDI always does, so
+    #: dropping them changes nothing (reported as fixed, without a marker).
+    nxdi_builtin: tuple[LiteralValue, ...] = ()
 
 
 _G = "guide 'Neuron Config Migration'"
@@ -307,6 +315,11 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
         "on_device_generation", ("on_device_sampling_config",), Translation.VALUES,
         "becomes OnDeviceSamplingConfig", _G, tnx_default=None,
     ),
+    OptionRule(
+        "on_device_embedding", (), Translation.NONE,
+        "NxDI always runs the embedding on device", f"{_G} (no equivalent); {_TNX_CFG}",
+        tnx_default=False, nxdi_builtin=(True,),
+    ),
     *(
         OptionRule(name, (), Translation.NONE, note, f"{_G} (no equivalent); {_TNX_CFG}",
                    tnx_default=default)
@@ -318,7 +331,6 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
             ("group_query_attention", None, "NxDI chooses the GQA sharding itself"),
             ("sequence_parallel_norm_threshold", 2048, "NxDI has no threshold"),
             ("bf16_rms_norm", False, "no NxDI option; RMSNorm follows torch_dtype"),
-            ("on_device_embedding", False, "NxDI always embeds on device"),
             ("cast_logits_dtype", "float32", "NxDI returns logits in its own dtype"),
             ("qkv_tiling", False, "no NxDI option"),
             ("weight_tiling", False, "no NxDI option"),
@@ -368,8 +380,8 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
     ),
     OptionRule(
         "kv_cache_quant.quant_dtype", (), Translation.NONE,
-        "NxDI's KV-cache quantization is always FP8; check accuracy", _G, tnx_default="s8",
-        carry_default=True,
+        "NxDI's KV-cache quantization is always FP8 (e4m3); check accuracy", _G,
+        tnx_default="s8", carry_default=True, nxdi_builtin=("f8e4m3fn",),
     ),
     OptionRule("kv_cache_quant.dequant_dtype", (), Translation.NONE, "follows torch_dtype", _G,
                tnx_default="bf16"),
@@ -421,6 +433,30 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
         )
     ),
 )
+
+#: TNx constants and enum members, by qualified name, with the value TNx compares them as
+#: (tnx_api.md §5.6: GQA values are the hyphenated strings; Layout compares equal to its string).
+TNX_CONSTANTS: Mapping[str, LiteralValue] = {
+    **{
+        f"{prefix}.GQA.{member}": value
+        for prefix in ("transformers_neuronx", "transformers_neuronx.constants")
+        for member, value in (
+            ("SHARD_OVER_HEADS", "shard-over-heads"),
+            ("SHARD_OVER_BATCH", "shard-over-batch"),
+            ("REPLICATED_HEADS", "replicated-heads"),
+            ("ALL_GATHER_HEADS", "all-gather-heads"),
+        )
+    },
+    **{
+        f"{prefix}.Layout.{member}": member
+        for prefix in ("transformers_neuronx", "transformers_neuronx.constants")
+        for member in ("HSB", "BSH", "SBH")
+    },
+    **{
+        f"transformers_neuronx.constants.LAYOUT_{member}": member
+        for member in ("HSB", "BSH", "SBH")
+    },
+}
 
 #: TNx sub-config classes, the NeuronConfig field they fill, and the NxDI value of that field.
 SUBCONFIG_CLASSES: Mapping[str, str] = {
@@ -553,3 +589,85 @@ AUTO_MODEL_CLASSES: frozenset[str] = frozenset({
 AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
     ("mixtral", "mixtral"), ("mistral", "mistral"), ("codellama", "llama"), ("llama", "llama"),
 )
+
+# --------------------------------------------------------------------------------------------
+# vLLM for Neuron (issue 5; nxdi_api.md §7, tnx_usage_patterns.md §8-§9)
+# --------------------------------------------------------------------------------------------
+
+VLLM_PACKAGE = "vllm"
+#: vLLM V0 picks its Neuron backend from this variable (VLLM vllm/platforms/neuron.py
+#: get_neuron_framework_to_use); the migration guide says to set it to NxDI explicitly.
+VLLM_FRAMEWORK_ENV = "VLLM_NEURON_FRAMEWORK"
+VLLM_FRAMEWORK_NXDI = "neuronx-distributed-inference"
+VLLM_FRAMEWORK_TNX = "transformers-neuronx"
+
+#: Constructors that build a vLLM engine, by qualified name (VLLM vllm/__init__.py,
+#: vllm/entrypoints/llm.py, vllm/engine/arg_utils.py).
+VLLM_ENGINE_CLASSES: frozenset[str] = frozenset({
+    "vllm.LLM", "vllm.entrypoints.llm.LLM",
+    "vllm.EngineArgs", "vllm.engine.arg_utils.EngineArgs",
+    "vllm.AsyncEngineArgs", "vllm.engine.arg_utils.AsyncEngineArgs",
+})
+VLLM_DEVICE_KEYWORD = "device"
+VLLM_NEURON_DEVICE = "neuron"
+VLLM_OVERRIDE_KEYWORD = "override_neuron_config"
+#: The model keyword (used to name the derived quantized-checkpoint directory).
+VLLM_MODEL_KEYWORD = "model"
+#: Engine keywords that turn on speculative decoding, and the batch keyword with its default
+#: (VLLM vllm/engine/arg_utils.py: max_num_seqs=256).
+VLLM_SPECULATION_KEYWORDS: tuple[str, ...] = (
+    "speculative_model", "num_speculative_tokens", "speculative_config",
+)
+VLLM_MAX_NUM_SEQS = "max_num_seqs"
+VLLM_MAX_NUM_SEQS_DEFAULT = 256
+
+#: Override keys whose TNx form is a nested sub-config dict (the TNx loader re-wraps them:
+#: VLLM model_loader/neuron.py _get_neuron_config_after_override). A key with a non-dict value
+#: is already NxDI's (``kv_cache_quant=True`` is an NxDI flag) and is kept as it is.
+VLLM_TNX_SUBCONFIG_KEYS: tuple[str, ...] = (
+    "sparse_attn", "kv_cache_quant", "continuous_batching", "quant", "on_device_generation",
+)
+#: Keys TNx and NxDI both read under the same name: kept unless they need a value translation.
+VLLM_SHARED_KEYS: frozenset[str] = frozenset({"padding_side", "is_eagle_draft"})
+
+#: Environment variables read by the TNx loader only, with what to do instead on NxDI.
+#: Buckets: the TNx loader reads these comma lists (VLLM model_loader/neuron.py _get_buckets);
+#: NxDI reads context_encoding_buckets / token_generation_buckets from override_neuron_config.
+VLLM_BUCKET_ENV: Mapping[str, str] = {
+    "NEURON_CONTEXT_LENGTH_BUCKETS": "context_encoding_buckets",
+    "NEURON_TOKEN_GEN_BUCKETS": "token_generation_buckets",
+}
+
+#: What NxDI through vLLM does not support, by environment variable: (what, what to do).
+VLLM_UNSUPPORTED_ENV: Mapping[str, tuple[str, str]] = {
+    "NEURON_COMPILE_CACHE_URL": (
+        "the Neuron persistent cache",
+        "NxDI through vLLM does not use it: set NEURON_COMPILED_ARTIFACTS to a directory of "
+        "NxDI-compiled artifacts instead (nxdi_api.md §7.3)",
+    ),
+    **{
+        name: (
+            "multi-node inference",
+            "NxDI through vLLM runs on one node: plan a single-node tensor_parallel_size or "
+            "serve each node separately",
+        )
+        for name in ("NEURON_RT_ROOT_COMM_ID", "NEURON_RANK_ID", "NEURON_LOCAL_TP",
+                     "NEURON_PP_STAGES", "CPU_COMM_ID")
+    },
+}
+VLLM_SPECULATION_NOTE = (
+    "NxDI through vLLM supports speculative decoding only with one sequence at a time: set "
+    "max_num_seqs to 1 or turn speculation off"
+)
+
+#: Shell launch scripts: command lines that start a vLLM server, and their Neuron flags.
+SHELL_LAUNCH_PATTERNS: tuple[str, ...] = (
+    r"\bvllm\.entrypoints\b",
+    r"(?:^|[\s;&|(`])vllm\s+serve\b",
+)
+SHELL_OVERRIDE_FLAG = "--override-neuron-config"
+SHELL_DEVICE_FLAG = "--device"
+SHELL_SPECULATION_FLAGS: tuple[str, ...] = (
+    "--speculative-model", "--num-speculative-tokens", "--speculative-config",
+)
+SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+#: Where the rules are documented; each rule's link is this page plus ``#tnxnnn``.
 DOCS_URL = "docs/rules.md"
 
 
@@ -26,6 +27,7 @@ class Rule:
 
     @property
     def anchor(self) -> str:
+        """The docs link of the rule (its section of ``docs/rules.md``)."""
         return f"{DOCS_URL}#{self.code.lower()}"
 
 
@@ -100,10 +102,10 @@ RULES: tuple[Rule, ...] = (
         "NeuronConfig(...)",
     ),
     Rule(
-        "TNX304", "option-ignored-by-tnx", "TNx silently ignored this keyword; dropped", "fix",
+        "TNX304", "option-ignored-by-tnx", "TNx silently ignored this keyword; dropped", "manual",
         "TNx's Llama, Mistral and Mixtral classes ignore keywords they do not define (for example "
         "NeuronConfig fields passed to from_pretrained). They had no effect, so they are not "
-        "carried into NxDI.",
+        "carried into NxDI; the marker asks you to decide whether you want the NxDI option.",
         "LlamaForSampling.from_pretrained(path, attention_layout='BSH')",
         "NeuronConfig(...)  # attention_layout dropped",
     ),

@@ -23,6 +23,8 @@ from tnx2nxdi.transforms._base import (
 
 #: Resolves a sub-config value to ``(TNx class qualified name, call)``; None when it cannot.
 SubConfigResolver = Callable[[cst.BaseExpression], tuple[str, cst.Call] | None]
+#: Reads an option value: literals, and TNx constants such as ``GQA.REPLICATED_HEADS``.
+ValueReader = Callable[[cst.BaseExpression], "m.LiteralValue | NotLiteral"]
 
 
 class Dynamic(Exception):
@@ -56,6 +58,7 @@ class OptionTranslator:
     resolve: SubConfigResolver
     #: Used to name derived paths (the quantized checkpoint directory).
     model_name: str
+    read: ValueReader = literal_value
     result: Translation = field(default_factory=Translation)
 
     # -- entry points -----------------------------------------------------------------------
@@ -107,9 +110,9 @@ class OptionTranslator:
     def _values(
         self, rule: m.OptionRule, value: cst.BaseExpression, into: dict[str, cst.BaseExpression]
     ) -> None:
-        literal = literal_value(value)
+        literal = self.read(value)
         if isinstance(literal, NotLiteral):
-            table = ", ".join(f"{_py(key)}: {nxdi}" for key, nxdi in rule.values.items())
+            table = ", ".join(f"{_source(key)}: {nxdi}" for key, nxdi in rule.values.items())
             converted = expr(f"{{{table}}}[{code_of(value)}]")
             self.ctx.report(
                 "TNX306",
@@ -172,8 +175,12 @@ class OptionTranslator:
     def _none(
         self, rule: m.OptionRule, value: cst.BaseExpression, into: dict[str, cst.BaseExpression]
     ) -> None:
-        literal = literal_value(value)
+        literal = self.read(value)
         if not rule.carry_default and _same(literal, rule.tnx_default):
+            return
+        if any(_same(literal, builtin) for builtin in rule.nxdi_builtin):
+            self.ctx.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}",
+                            self.anchor, fixed=True)
             return
         self._drop(rule.tnx, value, f"has no NxDI equivalent: {rule.note}")
 
@@ -187,7 +194,10 @@ class OptionTranslator:
             raise Dynamic(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
         fields = _subconfig_fields(name, resolved[1])
         nested = m.SUBCONFIG_NESTED_CLASS.get(name)
+        parent = m.OPTION_BY_NAME[name]
         target: dict[str, cst.BaseExpression] = {} if nested else self.result.kwargs
+        if nested is None:  # the flag first, then the fields it enables
+            self._put(self.result.kwargs, parent.nxdi[0], expr(m.SUBCONFIG_FLAG_VALUE))
         for rule in m.SUBCONFIG_OPTIONS:
             prefix, _, field_name = rule.tnx.partition(".")
             if prefix != name:
@@ -198,10 +208,7 @@ class OptionTranslator:
                 self._carry(rule, target)
         for field_name, field_value in fields.items():
             self._drop(f"{name}.{field_name}", field_value, "is not a TNx option (TNx rejects it)")
-        parent = m.OPTION_BY_NAME[name]
-        if nested is None:
-            self._put(self.result.kwargs, parent.nxdi[0], expr(m.SUBCONFIG_FLAG_VALUE))
-        else:
+        if nested is not None:
             self.result.symbols.add(nested)
             args = [kwarg(key, val) for key, val in target.items()]
             self._put(self.result.kwargs, parent.nxdi[0], call(nested.name, args))
@@ -251,12 +258,16 @@ class OptionTranslator:
     def _ignored_keyword(self, name: str, value: cst.BaseExpression, *, strict: bool) -> None:
         if strict:
             raise Dynamic(f"{name}= is not a keyword this TNx class accepts")
+        rule = m.OPTION_BY_NAME.get(name)
+        hint = ""
+        if rule is not None and rule.nxdi and rule not in m.FROM_PRETRAINED_OPTIONS:
+            hint = f"; to enable it in NxDI set NeuronConfig({rule.nxdi[0]}=...)"
         self.ctx.report(
             "TNX304",
-            f"{name}={code_of(value)} was ignored by TNx (not a keyword of the model class); "
-            "dropped",
+            f"{name}={code_of(value)} had no effect: TNx ignores keywords its model class does "
+            f"not define, so it was dropped{hint}",
             self.anchor,
-            fixed=True,
+            fixed=False,
         )
 
 
@@ -322,6 +333,10 @@ def _same(literal: m.LiteralValue | NotLiteral, default: m.LiteralValue | m.NoDe
 
 def _int_list(values: tuple[int, ...]) -> cst.BaseExpression:
     return expr("[" + ", ".join(str(v) for v in sorted(values)) + "]")
+
+
+def _source(value: object) -> str:
+    return string(value) if isinstance(value, str) else _py(value)
 
 
 def _py(value: object) -> str:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.analysis import Analysis, Assignment, Reference
+from tnx2nxdi.analysis import Analysis, Assignment, Reference, ScopeNode
 from tnx2nxdi.transforms import generation, lifecycle
 from tnx2nxdi.transforms._base import (
     Context,
+    NotLiteral,
     Plan,
     assign,
     call,
@@ -25,6 +26,7 @@ from tnx2nxdi.transforms.config import (
     Dynamic,
     OptionTranslator,
     SubConfigResolver,
+    ValueReader,
     check_subconfigs,
     keyword_args,
 )
@@ -267,7 +269,8 @@ def _emit(
     generation.plan_generation(binding, analysis, ctx, plan, spec.import_statement)
 
     translator = OptionTranslator(ctx, binding.statement,
-                                  _subconfig_resolver(binding, analysis), names.model_name)
+                                  _subconfig_resolver(binding, analysis), names.model_name,
+                                  _value_reader(analysis, binding.chain))
     # Sub-configs were checked by _read, so no Dynamic can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
     translator.neuron_config(spec.config_keywords)
@@ -322,6 +325,18 @@ def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigRes
         return (qualified, node) if qualified else None
 
     return resolve
+
+
+def _value_reader(analysis: Analysis, chain: tuple[ScopeNode, ...]) -> ValueReader:
+    """Literals, and TNx constants (``GQA.REPLICATED_HEADS``, ``LAYOUT_BSH``) by their value."""
+
+    def read(node: cst.BaseExpression) -> m.LiteralValue | NotLiteral:
+        qualified = analysis.qualified_name(node, chain)
+        if qualified is not None and qualified in m.TNX_CONSTANTS:
+            return m.TNX_CONSTANTS[qualified]
+        return literal_value(node)
+
+    return read
 
 
 class _Names:
