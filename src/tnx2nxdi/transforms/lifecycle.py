@@ -20,8 +20,8 @@ from tnx2nxdi.transforms._base import (
     code_of,
     expr,
     expression_statement,
-    string,
     literal_value,
+    string,
 )
 
 
