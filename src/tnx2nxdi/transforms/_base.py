@@ -83,11 +83,12 @@ def kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
 WRAP_AT = 88
 
 
-def call(func: str, args: list[cst.Arg], *, prefix: int = 0) -> cst.Call:
+def call(func: str, args: list[cst.Arg], *, prefix: int = 0, wrap: bool = True) -> cst.Call:
     """``func(args)`` on one line, or one argument per line when the line would be long
-    (``prefix`` is the width of what precedes the call on its line)."""
+    (``prefix`` is the width of what precedes the call on its line). Calls nested in another
+    call's arguments stay on one line (``wrap=False``)."""
     flat = cst.Call(func=expr(func), args=_with_commas(args))
-    if prefix + len(code_of(flat)) <= WRAP_AT or not args:
+    if not wrap or prefix + len(code_of(flat)) <= WRAP_AT or not args:
         return flat
     return _wrapped(flat)
 
@@ -189,6 +190,8 @@ class Context:
         fixed: bool,
         marker: bool | None = None,
     ) -> None:
+        # One line, always: messages quote user code, which may span lines, and become comments.
+        message = " ".join(message.split()).replace("( ", "(").replace(", )", ")")
         self.findings.append(
             PendingFinding(code, message, fixed, anchor, (not fixed) if marker is None else marker)
         )

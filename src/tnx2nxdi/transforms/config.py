@@ -211,7 +211,7 @@ class OptionTranslator:
         if nested is not None:
             self.result.symbols.add(nested)
             args = [kwarg(key, val) for key, val in target.items()]
-            self._put(self.result.kwargs, parent.nxdi[0], call(nested.name, args))
+            self._put(self.result.kwargs, parent.nxdi[0], call(nested.name, args, wrap=False))
         if name == "quant":
             self._quantized_path()
 

@@ -29,7 +29,7 @@ def plan_imports(analysis: Analysis, ctx: Context, plan: Plan) -> list[ImportBin
         new = _pruned(statement, kept, {b.local for b in bindings})
         plan.replace(statement, [*new, *added])
         if len(kept) < len(bindings):
-            shown = "; ".join(code_of(small).strip() for small in statement.body)
+            shown = "; ".join(code_of(small) for small in statement.body)
             ctx.report("TNX101", f"{shown}: TNx imports replaced", statement, fixed=True)
     return still_used
 
