@@ -23,21 +23,6 @@ no NxDI equivalent is removed; set to its TNx default (or to what NxDI always do
 quietly, otherwise it is named in a TNX303 finding and a marker comment.
 """
 
-DEVIATIONS = """\
-## Where tnx2nxdi deliberately differs from the official migration guide
-
-| the guide | tnx2nxdi | why |
-|---|---|---|
-| `is_continous_batching=True` | `is_continuous_batching=True` | NxDI reads only the correct spelling; it logs and drops unknown keywords, so the guide's spelling silently leaves continuous batching off (NxDI `models/config.py`). |
-| `from neuronx_distributed_inference.models.llama import LlamaInferenceConfig, LlamaNeuronConfig` | imports from `...models.llama.modeling_llama` and `...models.config` | NxDI package `__init__` files are empty and `LlamaNeuronConfig` never existed; Llama uses `NeuronConfig`. |
-| `save(dir, sharded_weights=True)` → `compile(dir)` ("sharded by default") | `NeuronConfig(save_sharded_checkpoint=True)` + `compile(dir)` | `save_sharded_checkpoint` defaults to False since NxDI 2.23 (True only in 2.21-2.22); tnx2nxdi writes it whenever the TNx program's choice differs from the target release's default. |
-| `on_device_generation.global_top_k` → `global_top_k` | `global_topk` | NxDI's `OnDeviceSamplingConfig` spells it `global_topk` and ignores unknown keys without a warning. |
-| `quantized=True` | `quantized=True` + `quantized_checkpoints_path=...` | NxDI asserts the path whenever `quantized=True`; tnx2nxdi derives one next to the compiled artifacts and reports it (TNX305). |
-| omitted TNx values are not mentioned | carried explicitly (`tp_degree=2`, `seq_len=2048`, `torch_dtype=torch.float32`, `batch_size=1`) | TNx and NxDI defaults differ; without them the NxDI program compiles a different model. |
-| `sample()` → `generate()` | `generate(..., do_sample=True, top_k=50)` (greedy only for `top_k=1`) | TNx `sample()` is top-k sampling with k=50 by default; Hugging Face `generate()` is greedy unless told. |
-| Mistral: `MistralForSampling` → "NxDI Mistral" | `LlamaInferenceConfig` + `NeuronLlamaForCausalLM` | No released NxDI (2.21-2.29) ships Mistral classes; the model hub and vLLM run Mistral on the Llama classes. |
-| DBRX config class "DbrxNeuronConfig" | `NeuronDbrxConfig` | The class the code defines (not a TNx family, listed for completeness). |
-"""
 
 
 def _value(value: object) -> str:
@@ -47,10 +32,7 @@ def _value(value: object) -> str:
 
 
 def _row(rule: m.OptionRule) -> str:
-    if rule.nxdi:
-        target = ", ".join(f"`{name}`" for name in rule.nxdi)
-    else:
-        target = "— (no equivalent)"
+    target = ", ".join(f"`{name}`" for name in rule.nxdi) or "— (no equivalent)"
     extras = []
     if rule.values:
         extras.append("values: " + ", ".join(f"`{k!r}` → `{v}`" for k, v in rule.values.items()))
@@ -98,6 +80,13 @@ def _releases() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _deviations() -> str:
+    lines = ["## Where tnx2nxdi deliberately differs from the official migration guide", "",
+             "| the guide | tnx2nxdi | why |", "|---|---|---|"]
+    lines += [f"| {guide} | {ours} | {why} |" for guide, ours, why in m.GUIDE_DEVIATIONS]
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     parts = [
         HEADER,
@@ -107,7 +96,7 @@ def render() -> str:
                "`on_device_generation`)", m.SUBCONFIG_OPTIONS),
         _families(),
         _releases(),
-        DEVIATIONS,
+        _deviations(),
     ]
     return "\n".join(parts)
 

@@ -40,7 +40,7 @@ def test_every_rule_cites_a_source_and_explains_itself() -> None:
 
 def test_every_tnx_neuron_config_field_is_mapped() -> None:
     mapped = {rule.tnx for rule in m.NEURON_CONFIG_OPTIONS}
-    assert vocab.TNX_NEURON_CONFIG_KEYS <= mapped
+    assert mapped >= vocab.TNX_NEURON_CONFIG_KEYS
 
 
 @pytest.mark.parametrize("release", m.TARGET_VERSIONS)

@@ -671,3 +671,69 @@ SHELL_SPECULATION_FLAGS: tuple[str, ...] = (
     "--speculative-model", "--num-speculative-tokens", "--speculative-config",
 )
 SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
+
+
+# --------------------------------------------------------------------------------------------
+# Where tnx2nxdi deliberately differs from the official migration guide (docs/mapping.md)
+# --------------------------------------------------------------------------------------------
+
+#: (what the guide says, what tnx2nxdi does, why) — facts from nxdi_api.md §0 and §9.
+GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        '`is_continous_batching=True`',
+        '`is_continuous_batching=True`',
+        'NxDI reads only the correct spelling; it logs and drops unknown keywords, so the'
+        " guide's spelling silently leaves continuous batching off (NxDI "
+        '`models/config.py`).',
+    ),
+    (
+        '`from neuronx_distributed_inference.models.llama import LlamaInferenceConfig, '
+        'LlamaNeuronConfig`',
+        'imports from `...models.llama.modeling_llama` and `...models.config`',
+        'NxDI package `__init__` files are empty and `LlamaNeuronConfig` never existed; '
+        'Llama uses `NeuronConfig`.',
+    ),
+    (
+        '`save(dir, sharded_weights=True)` → `compile(dir)` ("sharded by default")',
+        '`NeuronConfig(save_sharded_checkpoint=True)` + `compile(dir)`',
+        '`save_sharded_checkpoint` defaults to False since NxDI 2.23 (True only in '
+        "2.21-2.22); tnx2nxdi writes it whenever the TNx program's choice differs from "
+        "the target release's default.",
+    ),
+    (
+        '`on_device_generation.global_top_k` → `global_top_k`',
+        '`global_topk`',
+        "NxDI's `OnDeviceSamplingConfig` spells it `global_topk` and ignores unknown keys"
+        ' without a warning.',
+    ),
+    (
+        '`quantized=True`',
+        '`quantized=True` + `quantized_checkpoints_path=...`',
+        'NxDI asserts the path whenever `quantized=True`; tnx2nxdi derives one next to '
+        'the compiled artifacts and reports it (TNX305).',
+    ),
+    (
+        'omitted TNx values are not mentioned',
+        'carried explicitly (`tp_degree=2`, `seq_len=2048`, `torch_dtype=torch.float32`, '
+        '`batch_size=1`)',
+        'TNx and NxDI defaults differ; without them the NxDI program compiles a different'
+        ' model.',
+    ),
+    (
+        '`sample()` → `generate()`',
+        '`generate(..., do_sample=True, top_k=50)` (greedy only for `top_k=1`)',
+        'TNx `sample()` is top-k sampling with k=50 by default; Hugging Face `generate()`'
+        ' is greedy unless told.',
+    ),
+    (
+        'Mistral: `MistralForSampling` → "NxDI Mistral"',
+        '`LlamaInferenceConfig` + `NeuronLlamaForCausalLM`',
+        'No released NxDI (2.21-2.29) ships Mistral classes; the model hub and vLLM run '
+        'Mistral on the Llama classes.',
+    ),
+    (
+        'DBRX config class "DbrxNeuronConfig"',
+        '`NeuronDbrxConfig`',
+        'The class the code defines (not a TNx family, listed for completeness).',
+    ),
+)
