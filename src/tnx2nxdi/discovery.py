@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 #: Suffixes found when walking directories; explicitly named files are taken whatever their name.
-SUFFIXES: tuple[str, ...] = (".py",)
+SUFFIXES: tuple[str, ...] = (".py", ".ipynb")
 #: Directory names never walked into (version control, environments, caches, build output).
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",

@@ -1,0 +1,440 @@
+"""Jupyter notebooks: the code cells migrate as one program, each cell keeps its own text.
+
+A notebook runs its code cells in one namespace, so a config built in one cell and used in a
+later one, or an import that sits in any cell, must be seen together. The code cells are joined
+into one module with a sentinel comment line at each cell boundary, migrated with
+:func:`tnx2nxdi.migrate.migrate_source`, and split back on the sentinels (the core carries the
+comments of removed statements to the next statement, so sentinels survive every rewrite).
+
+IPython syntax is never handed to LibCST: magics (``%pip``, ``%env``, ``%time``), shell escapes
+(``!neuron-ls``, ``files = !ls``), help (``obj?``) and a first-line cell magic (``%%time``) are
+masked line by line with placeholder statements and restored afterwards. Cells whose cell magic
+runs something other than Python (``%%bash``, ``%%writefile``) are left out of the program.
+
+The file is written by splicing only the ``source`` values of the changed cells into the
+original text, in the original style (list of lines or one string, indentation, escaping), so
+ids, outputs, execution counts, attachments, metadata and the JSON layout stay byte for byte and
+a pull-request diff shows only changed source lines. ``nbformat`` is imported here only, so a run
+without notebooks never imports it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tnx2nxdi.findings import Finding
+from tnx2nxdi.options import Options
+from tnx2nxdi.runner import Outcome
+
+#: The comment line that opens each code cell in the joined program.
+SENTINEL = "# tnx2nxdi-cell: "
+_SENTINEL_LINE = re.compile(r"^# tnx2nxdi-cell: (\d+)\n", re.MULTILINE)
+#: Placeholder statements standing for masked IPython lines (one per physical line).
+_PLACEHOLDER = "__tnx2nxdi_ipython_{}__"
+_PLACEHOLDER_LINE = re.compile(r"^([ \t]*)__tnx2nxdi_ipython_(\d+)__\n?", re.MULTILINE)
+#: Cell magics whose body is Python run in the notebook's namespace: only the first line is masked.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+#: ``?obj``, ``??obj``, ``obj?``, ``obj??`` (IPython help), and ``name = !cmd`` / ``= %magic``.
+_HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.\[\]()'\"]+\?\??)\s*$")
+_ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
+_KEY_SOURCE = re.compile(r'"source"\s*:\s*')
+_ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
+
+
+class NotebookError(Exception):
+    """The notebook cannot be migrated; the message is one line for the user."""
+
+
+@dataclass
+class _Cell:
+    """One code cell taking part in the program."""
+
+    number: int  # 1-based among the notebook's code cells
+    index: int  # position in ``cells``
+    text: str  # the cell's source as one string
+    masked: str = ""
+    #: Placeholder number -> the original physical line (with its newline, if any).
+    restores: dict[int, str] = field(default_factory=dict)
+
+
+def migrate_notebook(data: bytes, options: Options) -> Outcome:
+    """The runner's handler for ``.ipynb`` files (see ``runner.HANDLERS``)."""
+    try:
+        return _migrate(data, options)
+    except NotebookError as error:
+        text = data.decode("utf-8", errors="replace")
+        return Outcome(text, text, data, error=str(error))
+
+
+def _migrate(data: bytes, options: Options) -> Outcome:
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        text = data[len(codecs.BOM_UTF8):].decode("utf-8") if bom else data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotebookError("invalid notebook: not UTF-8") from None
+    notebook = _read(text)
+    if not _is_python(notebook):
+        return Outcome(text, text, data)
+    cells = _code_cells(notebook)
+    if not cells:
+        return Outcome(text, text, data)
+    program, starts = _join(cells)
+
+    from tnx2nxdi.migrate import migrate_source  # LibCST is imported here, not at start-up
+
+    migration = migrate_source(program, options)
+    if migration.error is not None:
+        raise NotebookError(_in_cell(migration.error, starts))
+    findings = tuple(_locate(finding, starts) for finding in migration.findings)
+    if migration.code == program:
+        return Outcome(text, text, data, findings)
+    new_sources = _split(migration.code, cells)
+    changed = [(cell, new) for cell, new in zip(cells, new_sources, strict=True)
+               if new != cell.text]
+    new_text = _splice(text, notebook, changed)
+    units = tuple((f"cell {cell.number}", cell.text, new) for cell, new in changed)
+    new_data = (codecs.BOM_UTF8 if bom else b"") + new_text.encode("utf-8")
+    return Outcome(text, new_text, new_data, findings, diff_units=units)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _read(text: str) -> dict[str, Any]:
+    """The notebook as parsed JSON (key order kept), after nbformat has validated it."""
+    import nbformat  # only notebooks pay for it
+
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"invalid notebook: not JSON ({error})") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        version = notebook.get("nbformat") if isinstance(notebook, dict) else None
+        if isinstance(version, int) and version < 4:
+            raise NotebookError(f"nbformat {version} notebooks are not supported; save it as "
+                                "nbformat 4 (jupyter nbconvert --to notebook) and run again")
+        raise NotebookError("invalid notebook: no list of cells")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbformat warns about ids it would add; we add none
+        try:
+            # A copy: validation may repair the dict it is given, and we write from ours.
+            nbformat.validate(json.loads(text))
+        except nbformat.ValidationError as error:
+            first = str(error.message).splitlines()[0] if error.message else "schema error"
+            raise NotebookError(f"invalid notebook: {first}") from None
+        except Exception as error:  # nbformat raises several kinds for unknown versions
+            raise NotebookError(f"invalid notebook: {error}") from None
+    return notebook
+
+
+def _is_python(notebook: dict[str, Any]) -> bool:
+    """A notebook for another kernel (R, Julia) has no Python cells to migrate."""
+    metadata = notebook.get("metadata") or {}
+    language = (metadata.get("language_info") or {}).get("name") or (
+        metadata.get("kernelspec") or {}).get("language")
+    return language is None or str(language).lower() in ("python", "python3", "ipython")
+
+
+def _source_text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _code_cells(notebook: dict[str, Any]) -> list[_Cell]:
+    cells = []
+    number = 0
+    counter = itertools.count(1)  # placeholder numbers, unique in the whole program
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        number += 1
+        item = _Cell(number, index, _source_text(cell.get("source", "")))
+        if _mask(item, counter):
+            cells.append(item)
+    return cells
+
+
+# -- masking IPython syntax ---------------------------------------------------------------------
+
+
+def _mask(cell: _Cell, counter: Iterator[int]) -> bool:
+    """Fill ``cell.masked``; False when the cell is not Python (a non-Python cell magic)."""
+    lines = cell.text.splitlines(keepends=True)
+    masked: list[str] = []
+    state = _Scanner()
+    continued = False  # the previous line was an IPython line ending in a backslash
+    for position, line in enumerate(lines):
+        if position == 0 and line.startswith("%%"):
+            name = line[2:].split(maxsplit=1)
+            if not name or name[0] not in PYTHON_CELL_MAGICS:
+                return False
+            masked.append(_placeholder(cell, line, counter))
+            continue
+        if continued or (state.at_statement_start() and _is_ipython(line)):
+            masked.append(_placeholder(cell, line, counter))
+            continued = line.rstrip("\r\n").endswith("\\")
+            continue
+        state.feed(line)
+        masked.append(line)
+    cell.masked = "".join(masked)
+    return True
+
+
+def _is_ipython(line: str) -> bool:
+    stripped = line.lstrip()
+    return (
+        stripped[:1] in ("%", "!")
+        or bool(_HELP.match(line))
+        or bool(_ASSIGNED_ESCAPE.match(line))
+    )
+
+
+def _placeholder(cell: _Cell, line: str, counter: Iterator[int]) -> str:
+    number = next(counter)
+    cell.restores[number] = line
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    return indent + _PLACEHOLDER.format(number) + "\n"
+
+
+class _Scanner:
+    """Just enough of Python's tokenizer to know whether a line starts a new statement:
+    bracket depth, open (triple-quoted) strings and backslash continuations."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: str | None = None
+        self.continuation = False
+
+    def at_statement_start(self) -> bool:
+        return self.depth == 0 and self.quote is None and not self.continuation
+
+    def feed(self, line: str) -> None:
+        body = line.rstrip("\r\n")
+        position = 0
+        comment = False
+        while position < len(body):
+            if self.quote is None and body[position] == "#":
+                comment = True
+                break
+            position = self._step(body, position)
+        if self.quote is not None and len(self.quote) == 1 and not body.endswith("\\"):
+            self.quote = None  # an unterminated one-quote string ends with its line
+        self.continuation = not comment and self.quote is None and body.endswith("\\")
+
+    def _step(self, body: str, position: int) -> int:
+        char = body[position]
+        if self.quote is not None:
+            if char == "\\":
+                return position + 2
+            if body.startswith(self.quote, position):
+                end = position + len(self.quote)
+                self.quote = None
+                return end
+            return position + 1
+        if char in "\"'":
+            triple = body[position:position + 3]
+            self.quote = triple if triple in ('"""', "'''") else char
+            return position + len(self.quote)
+        if char in "([{":
+            self.depth += 1
+        elif char in ")]}":
+            self.depth = max(0, self.depth - 1)
+        return position + 1
+
+
+# -- one program and back -----------------------------------------------------------------------
+
+
+def _join(cells: list[_Cell]) -> tuple[str, list[tuple[int, int]]]:
+    """The program, and for each cell (its 1-based sentinel line, its code-cell number)."""
+    parts: list[str] = []
+    starts: list[tuple[int, int]] = []
+    line = 1
+    for cell in cells:
+        if SENTINEL in cell.masked:
+            raise NotebookError(f"cell {cell.number} contains {SENTINEL.strip()!r}, "
+                                "which tnx2nxdi uses to mark cell boundaries")
+        body = cell.masked if not cell.masked or cell.masked.endswith("\n") else (
+            cell.masked + "\n")
+        parts.append(f"{SENTINEL}{cell.number}\n{body}")
+        starts.append((line, cell.number))
+        line += 1 + body.count("\n")
+    return "".join(parts), starts
+
+
+def _split(code: str, cells: list[_Cell]) -> list[str]:
+    """Each cell's migrated text, magics restored, cut at the sentinels."""
+    matches = list(_SENTINEL_LINE.finditer(code))
+    numbers = [int(match.group(1)) for match in matches]
+    if numbers != [cell.number for cell in cells] or (matches and matches[0].start() != 0):
+        raise NotebookError("TNX999 internal error: cell boundaries were lost in the migration; "
+                            "unchanged")
+    ends = [match.start() for match in matches[1:]] + [len(code)]
+    texts = []
+    for cell, match, end in zip(cells, matches, ends, strict=True):
+        segment = _unmask(code[match.end():end], cell)
+        if not cell.text.endswith("\n") and segment.endswith("\n"):
+            segment = segment[:-1]
+        texts.append(segment)
+    return texts
+
+
+def _unmask(segment: str, cell: _Cell) -> str:
+    found: list[int] = []
+
+    def restore(match: re.Match[str]) -> str:
+        number = int(match.group(2))
+        found.append(number)
+        original = cell.restores.get(number)
+        if original is None:
+            raise NotebookError("TNX999 internal error: an IPython line moved between cells; "
+                                "unchanged")
+        return original if original.endswith("\n") else original + "\n"
+
+    restored = _PLACEHOLDER_LINE.sub(restore, segment)
+    if sorted(found) != sorted(cell.restores):
+        raise NotebookError(f"TNX999 internal error: IPython lines of cell {cell.number} were "
+                            "lost in the migration; unchanged")
+    return restored
+
+
+def _cell_of(line: int, starts: list[tuple[int, int]]) -> tuple[int, int]:
+    """Program line -> (code-cell number, 1-based line in that cell)."""
+    chosen = starts[0]
+    for start in starts:
+        if start[0] > line:
+            break
+        chosen = start
+    return chosen[1], max(1, line - chosen[0])
+
+
+def _locate(finding: Finding, starts: list[tuple[int, int]]) -> Finding:
+    cell, line = _cell_of(finding.line, starts)
+    return Finding(finding.code, finding.message, line, finding.column, finding.fixed, cell)
+
+
+def _in_cell(error: str, starts: list[tuple[int, int]]) -> str:
+    """'cannot parse: line 12: ...' names the cell and its line instead."""
+    match = re.match(r"cannot parse: line (\d+): (.*)", error)
+    if match is None:
+        return error
+    cell, line = _cell_of(int(match.group(1)), starts)
+    return f"cannot parse: cell {cell}, line {line}: {match.group(2)}"
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def _splice(text: str, notebook: dict[str, Any], changed: list[tuple[_Cell, str]]) -> str:
+    """The original text with only the ``source`` values of changed cells replaced."""
+    ensure_ascii = _ensure_ascii(text)
+    unit = _indent_unit(text)
+    pieces: list[str] = []
+    done = 0
+    spans = _source_spans(text, notebook)
+    for cell, new in changed:
+        start, end = spans[cell.index]
+        old = notebook["cells"][cell.index]["source"]
+        pieces += [text[done:start], _render(old, new, text, start, end, unit, ensure_ascii)]
+        done = end
+    pieces.append(text[done:])
+    result = "".join(pieces)
+    expected = json.loads(text)
+    for cell, new in changed:
+        old = expected["cells"][cell.index]["source"]
+        expected["cells"][cell.index]["source"] = _lines(new) if isinstance(old, list) else new
+    if json.loads(result) != expected:
+        raise NotebookError("TNX999 internal error: the notebook could not be rewritten in "
+                            "its own layout; unchanged")
+    return result
+
+
+def _source_spans(text: str, notebook: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """Cell index -> (start, end) of its ``source`` value in the text, in cell order.
+
+    ``"source"`` cannot occur unescaped inside a JSON string, and each candidate's decoded value
+    must equal the cell's source, so a key of the same name in outputs or metadata is skipped.
+    """
+    decoder = json.JSONDecoder()
+    spans: dict[int, tuple[int, int]] = {}
+    position = text.find('"cells"')
+    for index, cell in enumerate(notebook["cells"]):
+        while True:
+            match = _KEY_SOURCE.search(text, position)
+            if match is None:
+                raise NotebookError("TNX999 internal error: the source of a cell was not found "
+                                    "in the notebook text; unchanged")
+            try:
+                value, end = decoder.raw_decode(text, match.end())
+            except json.JSONDecodeError:
+                position = match.end()
+                continue
+            position = end
+            if value == cell.get("source"):
+                spans[index] = (match.end(), end)
+                break
+    return spans
+
+
+def _render(old: Any, new: str, text: str, start: int, end: int, unit: str | None,
+            ensure_ascii: bool) -> str:
+    """The new ``source`` value written the way the old one was (or the file's way)."""
+    if not isinstance(old, list):
+        return json.dumps(new, ensure_ascii=ensure_ascii)
+    items = [json.dumps(line, ensure_ascii=ensure_ascii) for line in _lines(new)]
+    original = text[start:end]
+    item_indent = _first_item_indent(original)
+    if item_indent is None and "\n" not in original and unit is None or not items:
+        separator = ", " if re.search(r'",\s', original) or ": " in text else ","
+        return "[" + separator.join(items) + "]"
+    if item_indent is None:
+        item_indent = _line_indent(text, start) + (unit or " ")
+    closing = original[original.rfind("\n") + 1:-1] if "\n" in original else (
+        _line_indent(text, start))
+    newline = "\r\n" if "\r\n" in text else "\n"
+    joined = ("," + newline + item_indent).join(items)
+    return "[" + newline + item_indent + joined + newline + closing + "]"
+
+
+def _lines(text: str) -> list[str]:
+    """nbformat's own split: lines with their endings."""
+    return text.splitlines(keepends=True)
+
+
+def _line_indent(text: str, position: int) -> str:
+    line_start = text.rfind("\n", 0, position) + 1
+    line = text[line_start:position]
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _first_item_indent(original: str) -> str | None:
+    match = re.match(r"\[\r?\n([ \t]*)\"", original)
+    return match.group(1) if match else None
+
+
+def _indent_unit(text: str) -> str | None:
+    match = re.match(r"\{\r?\n([ \t]+)\"", text)
+    return match.group(1) if match else None
+
+
+def _ensure_ascii(text: str) -> bool:
+    """Escape non-ASCII like the file does: Jupyter writes it raw, other tools escape it."""
+    if any(ord(char) > 127 for char in text):
+        return False
+    return bool(_ESCAPED_NON_ASCII.search(text))
+
+
+def code_cell_sources(data: bytes) -> Iterator[tuple[int, str]]:
+    """(code-cell number, source) of each code cell: for tests and tools reading results."""
+    notebook = json.loads(data.decode("utf-8-sig"))
+    number = 0
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "code":
+            number += 1
+            yield number, _source_text(cell.get("source", ""))
