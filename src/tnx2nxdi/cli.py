@@ -7,11 +7,15 @@ No LibCST import here: ``tnx2nxdi --help`` stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
+import textwrap
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from tnx2nxdi import __version__, report, rules
+from tnx2nxdi import __version__, discovery, report, rules, settings
 from tnx2nxdi.findings import RunResult
 from tnx2nxdi.mappings import TARGET_VERSIONS
 from tnx2nxdi.options import Options
@@ -26,13 +30,19 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
         raise click.BadParameter(str(error)) from None
 
 
+def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--diff", "diff", is_flag=True, help="Write nothing; print a unified diff.")
 @click.option("--check", "check", is_flag=True,
               help="Write nothing; list files that would change and the findings.")
 @click.option("--output-format", type=click.Choice(report.OUTPUT_FORMATS), default="text",
-              show_default=True, help="How findings are printed.")
+              show_default=True,
+              help="How findings are printed: text, a JSON array, GitHub workflow annotations, "
+                   "or a markdown summary for a pull-request comment.")
 @click.option("--show-fixes", is_flag=True,
               help="Also list what was migrated (text format lists only what needs a person).")
 @click.option("--select", multiple=True, callback=_codes, metavar="CODES",
@@ -44,8 +54,16 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--compiled-model-path", metavar="PATH",
               help="Compile directory for programs that never saved one "
                    "[default: a directory named after the model].")
+@click.option("--exclude", multiple=True, callback=_globs, metavar="GLOBS",
+              help="Skip files and directories matching these globs when walking directories "
+                   "(comma-separated or repeated; replaces the configured exclude).")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply --exclude and .gitignore to files named explicitly too "
+                   "(for pre-commit).")
 @click.option("--exit-zero-even-if-changed", is_flag=True,
               help="Exit 0 when files changed but no finding needs a person.")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True, help="Color the diff (auto: only on a terminal).")
 @click.option("--stdin-filename", metavar="NAME",
               help="The name of the file read from '-' (decides its kind and messages).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
@@ -53,16 +71,19 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--list-rules", is_flag=True, help="List every rule code and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule, with an example, and exit.")
 @click.version_option(__version__, prog_name="tnx2nxdi")
+@click.pass_context
 def main(
-    paths: tuple[str, ...], diff: bool, check: bool, output_format: str, show_fixes: bool,
-    select: frozenset[str], ignore: frozenset[str], target_version: str,
-    compiled_model_path: str | None, exit_zero_even_if_changed: bool,
-    stdin_filename: str | None, jobs: int, list_rules: bool, explain: str | None,
+    ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool, output_format: str,
+    show_fixes: bool, select: frozenset[str], ignore: frozenset[str], target_version: str,
+    compiled_model_path: str | None, exclude: tuple[str, ...], force_exclude: bool,
+    exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int,
+    list_rules: bool, explain: str | None,
 ) -> None:
     """Migrate Transformers NeuronX (TNx) code in PATHS to NeuronX Distributed Inference.
 
-    PATHS are files and directories (walked for .py files); '-' reads standard input and writes
-    the result to standard output. Files are rewritten in place unless --diff or --check.
+    PATHS are files and directories (walked for .py files, skipping .gitignored ones); '-' reads
+    standard input and writes the result to standard output. Files are rewritten in place unless
+    --diff or --check. Settings can live in [tool.tnx2nxdi] in pyproject.toml; flags win.
     """
     if list_rules:
         _list_rules()
@@ -76,29 +97,68 @@ def main(
         raise click.UsageError("no paths given: pass files or directories (for example '.')")
     if "-" in paths and len(paths) > 1:
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+    try:
+        configured = settings.load(paths, stdin_filename)
+    except settings.SettingsError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
+                                                  ParameterSource.ENVIRONMENT)
+
     options = Options(
-        target_version=target_version,
-        compiled_model_path=compiled_model_path,
-        select=select or None,
-        ignore=ignore,
+        target_version=target_version if given("target_version") or not (
+            configured.target_version) else configured.target_version,
+        compiled_model_path=compiled_model_path if given("compiled_model_path") else (
+            configured.compiled_model_path),
+        select=(select or None) if given("select") else configured.select,
+        ignore=ignore if given("ignore") else configured.ignore,
         mode="diff" if diff else "check" if check else "write",
         jobs=jobs,
+        exclude=tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude) if given(
+            "exclude") else configured.exclude,
+        force_exclude=force_exclude,
     )
+    use_color = _color(color)
     if paths == ("-",):
         sys.exit(_stdin(options, stdin_filename or "<stdin>.py", output_format, show_fixes,
-                        exit_zero_even_if_changed))
+                        exit_zero_even_if_changed, use_color))
     from tnx2nxdi.runner import run
 
     result = run(paths, options)
-    _print_run(result, options, output_format, show_fixes)
+    _print_run(result, options, output_format, show_fixes, use_color)
     sys.exit(_exit_code(result, exit_zero_even_if_changed))
 
 
-def _print_run(result: RunResult, options: Options, output_format: str, show_fixes: bool) -> None:
+def _color(choice: str) -> bool | None:
+    """click's ``color`` argument: None lets click decide (a terminal gets colors)."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return None
+
+
+def _echo_diff(diff: str, use_color: bool | None) -> None:
+    click.echo(report.colorize_diff(diff) if use_color is not False else diff, nl=False,
+               color=use_color)
+
+
+def _print_run(
+    result: RunResult, options: Options, output_format: str, show_fixes: bool,
+    use_color: bool | None,
+) -> None:
+    if output_format == "markdown":
+        # One document for a pull-request comment: the diffs are folded into it.
+        click.echo(report.render_findings(result, output_format, show_fixes=show_fixes,
+                                          mode=options.mode), nl=False)
+        return
     if options.mode == "diff":
         for file in result.changed:
-            click.echo(report.unified_diff(file), nl=False)
-    findings = report.render_findings(result, output_format, show_fixes=show_fixes)
+            _echo_diff(report.unified_diff(file), use_color)
+    findings = report.render_findings(result, output_format, show_fixes=show_fixes,
+                                      mode=options.mode)
     to_stderr = options.mode == "diff"
     if options.mode == "check" and output_format == "text":
         for file in result.changed:
@@ -109,19 +169,25 @@ def _print_run(result: RunResult, options: Options, output_format: str, show_fix
 
 
 def _stdin(options: Options, name: str, output_format: str, show_fixes: bool,
-           exit_zero: bool) -> int:
+           exit_zero: bool, use_color: bool | None) -> int:
     from tnx2nxdi.runner import process_bytes
 
     data = sys.stdin.buffer.read()
+    if options.force_exclude and discovery.Excluder(options.exclude).excludes_path(Path(name)):
+        # An editor or hook piping an excluded file gets it back untouched.
+        if options.mode == "write":
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        return EXIT_CLEAN
     result, new_data = process_bytes(data, options, name)
     run = RunResult([result])
     if options.mode == "diff":
-        click.echo(report.unified_diff(result), nl=False)
+        _echo_diff(report.unified_diff(result), use_color)
     elif options.mode == "write":
         sys.stdout.buffer.write(new_data)
         sys.stdout.flush()
-    click.echo(report.render_findings(run, output_format, show_fixes=show_fixes), nl=False,
-               err=True)
+    click.echo(report.render_findings(run, output_format, show_fixes=show_fixes,
+                                      mode=options.mode), nl=False, err=True)
     if output_format == "text":
         click.echo(report.summary(run, options.mode), err=True)
     return _exit_code(run, exit_zero)
@@ -135,20 +201,35 @@ def _exit_code(result: RunResult, exit_zero_even_if_changed: bool) -> int:
     return EXIT_CLEAN
 
 
+_FIX_TEXT = {
+    "fix": "migrated automatically",
+    "manual": "needs a person (a # TODO(tnx2nxdi) marker is left in the code)",
+    "sometimes": "migrated automatically, or left for a person depending on the code",
+}
+
+
 def _list_rules() -> None:
+    click.echo(f"{'code':<7} {'fix':<9}  {'name':<24} summary")
     for rule in rules.RULES:
-        click.echo(f"{rule.code}  {rule.fix:<9}  {rule.name:<24} {rule.summary}")
+        click.echo(f"{rule.code:<7} {rule.fix:<9}  {rule.name:<24} {rule.summary}")
+    click.echo(f"\nMore: tnx2nxdi --explain CODE, or {rules.DOCS_URL}")
 
 
 def _explain(code: str) -> None:
     rule = rules.RULE_BY_CODE.get(code.strip().upper())
     if rule is None:
-        raise click.BadParameter(f"unknown rule code: {code!r}", param_hint="--explain")
+        raise click.BadParameter(
+            f"unknown rule code: {code!r} (tnx2nxdi --list-rules lists them)",
+            param_hint="--explain",
+        )
     click.echo(f"{rule.code} ({rule.name}): {rule.summary}\n")
-    click.echo(f"Fix: {rule.fix}\n")
-    click.echo(rule.description + "\n")
+    click.echo(f"What happens: {_FIX_TEXT.get(rule.fix, rule.fix)}.\n")
+    click.echo(textwrap.fill(rule.description, width=88) + "\n")
     if rule.before:
-        click.echo("Before:\n" + _indent(rule.before) + "\nAfter:\n" + _indent(rule.after))
+        click.echo("Before:\n" + _indent(rule.before) + "\n")
+    if rule.after:
+        click.echo("After:\n" + _indent(rule.after) + "\n")
+    click.echo(f"Docs: {rule.anchor}")
 
 
 def _indent(text: str) -> str:

@@ -1,27 +1,48 @@
-"""Which files a run looks at: explicit files always, directories walked in a fixed order."""
+"""Which files a run looks at: explicit files always, directories walked in a fixed order.
+
+Walking a directory skips version control, environments and caches, ``.gitignore``d paths (when
+the directory is inside a git work tree: git itself is asked, once per directory named on the
+command line) and paths matching ``--exclude`` globs. Files named explicitly are always processed
+unless ``force_exclude`` is set (what a pre-commit hook wants: it names every staged file).
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
-from collections.abc import Iterable, Iterator
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 #: Suffixes found when walking directories; explicitly named files are taken whatever their name.
-SUFFIXES: tuple[str, ...] = (".py", ".ipynb")
+SUFFIXES: tuple[str, ...] = (".py", ".ipynb", ".sh")
 #: Directory names never walked into (version control, environments, caches, build output).
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "site-packages",
     "build", "dist", ".eggs",
 })
+#: A git call that takes longer than this is abandoned (nothing is then skipped for git).
+GIT_TIMEOUT = 60
 
 
-def gather(paths: Iterable[str]) -> Iterator[Path]:
-    """Files to process, each once, in a deterministic order (explicit order, then sorted)."""
+def gather(
+    paths: Iterable[str], exclude: Sequence[str] = (), *, force_exclude: bool = False
+) -> Iterator[Path]:
+    """Files to process, each once, in a deterministic order (explicit order, then sorted).
+
+    ``exclude`` holds globs as made by :func:`anchor`: a pattern without ``/`` matches a file or
+    directory name anywhere; one with ``/`` matches an absolute path.
+    """
+    excluder = Excluder(exclude)
+    explicit = [Path(raw) for raw in paths]
+    ignored = _git_ignored([p for p in explicit if not p.is_dir()]) if force_exclude else set()
     seen: set[str] = set()
-    for raw in paths:
-        path = Path(raw)
-        candidates = _walk(path) if path.is_dir() else iter([path])
+    for path in explicit:
+        if force_exclude and (excluder.excludes_path(path) or os.path.abspath(path) in ignored):
+            continue
+        candidates = _walk(path, excluder) if path.is_dir() else iter([path])
         for candidate in candidates:
             key = os.path.realpath(candidate)
             if key not in seen:
@@ -29,20 +50,141 @@ def gather(paths: Iterable[str]) -> Iterator[Path]:
                 yield candidate
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def anchor(pattern: str, base: Path) -> str:
+    """A user's glob made independent of the working directory: patterns with a ``/`` are
+    relative to ``base`` (the directory of the configuration file, or the current directory
+    for ``--exclude``); bare names (``legacy``, ``*_old.py``) match at any depth."""
+    cleaned = pattern.strip()
+    while cleaned.startswith("./"):
+        cleaned = cleaned[2:]
+    cleaned = cleaned.rstrip("/") or cleaned
+    if "/" not in cleaned or os.path.isabs(cleaned):
+        return cleaned
+    return glob.escape(os.path.abspath(base)) + "/" + cleaned
+
+
+class Excluder:
+    """Matches paths against anchored exclude globs (``*`` also matches ``/``)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.names = [p for p in patterns if "/" not in p]
+        self.paths = [p for p in patterns if "/" in p]
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.paths)
+
+    def matches(self, path: Path) -> bool:
+        """The path itself (not its parents) matches a pattern."""
+        if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in self.names):
+            return True
+        if not self.paths:
+            return False
+        absolute = Path(os.path.abspath(path)).as_posix()
+        return any(fnmatch.fnmatchcase(absolute, pattern) for pattern in self.paths)
+
+    def excludes_path(self, path: Path) -> bool:
+        """The path or one of its directories matches (for explicitly named paths).
+
+        Bare names are matched against the parts of the path as written, so ``--exclude tmp``
+        does not exclude every file of a checkout that happens to live under ``/tmp``.
+        """
+        if not self:
+            return False
+        if any(fnmatch.fnmatchcase(part, pattern) for part in path.parts for pattern in self.names):
+            return True
+        absolute = Path(os.path.abspath(path))
+        return any(
+            fnmatch.fnmatchcase(candidate.as_posix(), pattern)
+            for candidate in (absolute, *absolute.parents)
+            for pattern in self.paths
+        )
+
+
+def _walk(root: Path, excluder: Excluder) -> Iterator[Path]:
+    visible = _git_visible(root)
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(directory, d)))
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if not _skipped(Path(directory, d), excluder)
+            and (visible is None or _relative(Path(directory, d), root) in visible.directories)
+        )
         for name in sorted(filenames):
             candidate = Path(directory, name)
-            if candidate.suffix in SUFFIXES and not candidate.is_symlink():
+            if (
+                candidate.suffix in SUFFIXES
+                and not candidate.is_symlink()
+                and not excluder.matches(candidate)
+                and (visible is None or _relative(candidate, root) in visible.files)
+            ):
                 yield candidate
 
 
-def _skipped(directory: Path) -> bool:
+def _skipped(directory: Path, excluder: Excluder) -> bool:
     name = directory.name
     return (
         name in SKIP_DIRS
         or name.endswith(".egg-info")
         or directory.is_symlink()
         or (directory / "pyvenv.cfg").exists()
+        or excluder.matches(directory)
     )
+
+
+def _relative(path: Path, root: Path) -> str:
+    return os.path.normpath(os.path.relpath(path, root))
+
+
+class _Visible:
+    """The files git does not ignore under a root (tracked, or untracked and not ignored)."""
+
+    def __init__(self, files: set[str]) -> None:
+        self.files = files
+        self.directories: set[str] = set()
+        for name in files:
+            parent = os.path.dirname(name)
+            while parent and parent not in self.directories:
+                self.directories.add(parent)
+                parent = os.path.dirname(parent)
+
+
+def _git_visible(root: Path) -> _Visible | None:
+    """Ask git which files under ``root`` are not ignored; None outside a git work tree (or
+    without git), where nothing is skipped for git's sake."""
+    output = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
+    if output is None:
+        return None
+    return _Visible({os.path.normpath(name) for name in output.split("\0") if name})
+
+
+def _git_ignored(files: Sequence[Path]) -> set[str]:
+    """Absolute paths of the given files that git ignores (one git call per directory)."""
+    by_directory: dict[str, list[str]] = {}
+    for path in files:
+        absolute = os.path.abspath(path)
+        by_directory.setdefault(os.path.dirname(absolute), []).append(os.path.basename(absolute))
+    ignored: set[str] = set()
+    for directory, names in by_directory.items():
+        if not os.path.isdir(directory):
+            continue
+        output = _git(Path(directory), "check-ignore", "-z", "--stdin",
+                      stdin="\0".join(names) + "\0", ok_codes=(0, 1))
+        for name in (output or "").split("\0"):
+            if name:
+                ignored.add(os.path.join(directory, name))
+    return ignored
+
+
+def _git(
+    cwd: Path, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)
+) -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", *args], cwd=cwd, input=stdin.encode("utf-8", "surrogateescape")
+            if stdin is not None else None, capture_output=True, timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode not in ok_codes:
+        return None
+    return completed.stdout.decode("utf-8", "surrogateescape")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tnx2nxdi import suppression
 from tnx2nxdi.analysis import Analysis
 from tnx2nxdi.findings import Finding
 from tnx2nxdi.locate import statement_positions
@@ -52,18 +53,26 @@ def migrate_source(source: str, options: Options) -> Migration:
         return Migration(source, (), "cannot migrate: the code is nested too deeply")
 
 
-def _migrate_module(module: cst.Module, source: str, options: Options) -> Migration:
+def _migrate_module(
+    module: cst.Module, source: str, options: Options, frozen: frozenset[int] | None = None
+) -> Migration:
     analysis = Analysis()
     module.visit(analysis)
     if not any(analysis.tnx_imports()):
         return Migration(source, _existing_markers(source, set(), options))
-    analysis.resolve_references()
+    suppressed = suppression.find(module, source)  # `# tnx2nxdi: ignore` comments
+    frozen = suppressed.bare if frozen is None else frozen
+    suppression.resolve_references(analysis, frozen)
     ctx = Context(options)
     plan = Plan()
     plan_models(analysis, ctx, plan)
     still_used = plan_imports(analysis, ctx, plan)
     report_leftovers(still_used, ctx)
-    pending = [f for f in ctx.findings if options.reports(f.code)]
+    if suppressed.to_freeze(ctx.findings) - frozen:  # ignore[CODES] matched: plan again
+        return _migrate_module(module, source, options, suppressed.to_freeze(ctx.findings))
+    suppression.keep_frozen(plan, frozen, suppressed)
+    pending = [f for f in ctx.findings
+               if options.reports(f.code) and not suppressed.hides(f, frozen)]
     for finding in pending:
         if finding.marker and finding.anchor is not None:
             plan.mark(finding.anchor, marker_text(finding.code, finding.message))

@@ -19,6 +19,10 @@ class Options:
     #: "write" (in place), "diff" or "check": only "write" touches files.
     mode: str = "write"
     jobs: int = 1
+    #: Exclude globs as made by ``discovery.anchor``; ``force_exclude`` applies them (and
+    #: ``.gitignore``) to explicitly named files too.
+    exclude: tuple[str, ...] = ()
+    force_exclude: bool = False
 
     def reports(self, code: str) -> bool:
         if code in self.ignore:

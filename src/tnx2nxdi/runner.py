@@ -42,7 +42,7 @@ DEFAULT_HANDLER = HANDLERS[".py"]
 
 
 def run(paths: Sequence[str], options: Options) -> RunResult:
-    files = list(discovery.gather(paths))
+    files = list(discovery.gather(paths, options.exclude, force_exclude=options.force_exclude))
     result = RunResult()
     if options.jobs > 1 and len(files) > 1:
         with ProcessPoolExecutor(max_workers=min(options.jobs, len(files))) as pool:

@@ -1,0 +1,207 @@
+"""``# tnx2nxdi: ignore`` comments: statements a person asked the tool to leave as they are.
+
+A statement carrying ``# tnx2nxdi: ignore`` on any of its lines (for a compound statement: on its
+first line) is *frozen*: the analysis does not see what it assigns, the names it reads do not
+resolve, so no rule plans an edit of it; the findings anchored at it are dropped. A frozen TNx
+import line is kept as written, with the NxDI imports the migrated code needs added below it.
+``# tnx2nxdi: ignore[TNX303, TNX9]`` freezes the statement only when a finding with one of those
+codes (or prefixes) is anchored at it, and then drops that finding the same way.
+
+Everything here costs nothing for a file without the comment (one substring test).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tnx2nxdi.analysis import Analysis
+from tnx2nxdi.locate import statement_positions
+from tnx2nxdi.transforms._base import PendingFinding, Plan
+
+MARKER = "tnx2nxdi: ignore"
+_COMMENT = re.compile(r"#\s*tnx2nxdi:\s*ignore\b(?:\[([^\]]*)\])?")
+#: Selectors of one comment: None means every code.
+Selectors = tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Suppressions:
+    #: id(statement) -> selectors of the ignore comment on it.
+    by_statement: dict[int, Selectors] = field(default_factory=dict)
+    nodes: dict[int, cst.CSTNode] = field(default_factory=dict)
+
+    @property
+    def bare(self) -> frozenset[int]:
+        """Statements frozen whatever their findings (``# tnx2nxdi: ignore``)."""
+        return frozenset(key for key, codes in self.by_statement.items() if codes is None)
+
+    def to_freeze(self, findings: Iterable[PendingFinding]) -> frozenset[int]:
+        """Bare-ignored statements, and coded ones where one of their codes was found."""
+        found = {
+            id(finding.anchor) for finding in findings
+            if finding.anchor is not None and self._covers(id(finding.anchor), finding.code)
+        }
+        return self.bare | found
+
+    def hides(self, finding: PendingFinding, frozen: frozenset[int]) -> bool:
+        if finding.anchor is None:
+            return False
+        key = id(finding.anchor)
+        return key in frozen or self._covers(key, finding.code)
+
+    def _covers(self, key: int, code: str) -> bool:
+        if key not in self.by_statement:
+            return False
+        codes = self.by_statement[key]
+        return codes is None or any(code.startswith(selector) for selector in codes)
+
+
+NONE = Suppressions()
+
+
+def find(module: cst.Module, source: str) -> Suppressions:
+    """The ignore comments of a module, keyed by the statements they sit on."""
+    if MARKER not in source:
+        return NONE
+    comments = _comment_lines(source)
+    if not comments:
+        return NONE
+    ends = _end_lines(source)
+    positions = statement_positions(module, source)
+    collector = _Statements()
+    module.visit(collector)
+    by_statement: dict[int, Selectors] = {}
+    nodes: dict[int, cst.CSTNode] = {}
+    for statement in collector.statements:
+        start = positions.get(id(statement))
+        if start is None:
+            continue
+        last = start[0]
+        if isinstance(statement, cst.SimpleStatementLine):
+            last = ends.get(positions.get(id(statement.body[-1]), start), start[0])
+        for line in range(start[0], last + 1):
+            if line in comments:
+                by_statement[id(statement)] = _merge(by_statement, id(statement), comments[line])
+                nodes[id(statement)] = statement
+    return Suppressions(by_statement, nodes) if by_statement else NONE
+
+
+def resolve_references(analysis: Analysis, frozen: frozenset[int]) -> None:
+    """``analysis.resolve_references()`` as if frozen statements assigned nothing, and with
+    their reads resolved to nothing (they still count as reads of imported names)."""
+    if frozen:
+        for key, assignments in analysis.assignments.items():
+            analysis.assignments[key] = [a for a in assignments if id(a.statement) not in frozen]
+    analysis.resolve_references()
+    if not frozen:
+        return
+    for reference in analysis.references:
+        statement, target = reference.statement, reference.target
+        if statement is not None and id(statement) in frozen and target is not None:
+            target.references.remove(reference)
+            reference.target = None
+
+
+def keep_frozen(plan: Plan, frozen: frozenset[int], suppressions: Suppressions) -> None:
+    """Take frozen statements out of the plan; a frozen import line stays, followed by the
+    imports the plan added in its place."""
+    for key in frozen:
+        node = suppressions.nodes.get(key)
+        plan.markers.pop(key, None)
+        replacement = plan.statements.pop(key, None)
+        if node is None:
+            continue
+        for call in _calls_in(node):
+            plan.calls.pop(id(call), None)
+        if replacement is not None and _is_import_line(node):
+            assert isinstance(node, cst.SimpleStatementLine)
+            added = [
+                statement for statement in replacement
+                if not (isinstance(statement, cst.SimpleStatementLine)
+                        and statement.trailing_whitespace is node.trailing_whitespace)
+            ]
+            if added:
+                plan.statements[key] = [node, *added]
+
+
+def _comment_lines(source: str) -> dict[int, Selectors]:
+    found: dict[int, Selectors] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return found
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        match = _COMMENT.search(token.string)
+        if match is None:
+            continue
+        if match.group(1) is None:
+            found[token.start[0]] = None
+        else:
+            codes = tuple(c.upper() for c in re.split(r"[\s,]+", match.group(1)) if c)
+            found[token.start[0]] = codes or None
+    return found
+
+
+def _end_lines(source: str) -> dict[tuple[int, int], int]:
+    """(line, column) of every ast statement -> its last line."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    return {
+        (node.lineno, node.col_offset + 1): node.end_lineno or node.lineno
+        for node in ast.walk(tree) if isinstance(node, ast.stmt)
+    }
+
+
+def _merge(existing: dict[int, Selectors], key: int, codes: Selectors) -> Selectors:
+    if key not in existing:
+        return codes
+    before = existing[key]
+    return None if before is None or codes is None else (*before, *codes)
+
+
+class _Statements(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.statements: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.SimpleStatementLine):
+            self.statements.append(node)
+            return False
+        if isinstance(node, cst.BaseCompoundStatement):
+            self.statements.append(node)
+        return True
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    if not isinstance(node, cst.SimpleStatementLine):
+        return []  # a compound statement's body is not frozen with its header
+    collector = _Calls()
+    node.visit(collector)
+    return collector.calls
+
+
+def _is_import_line(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in node.body
+    )
