@@ -169,15 +169,18 @@ def _mask(cell: _Cell, counter: Iterator[int]) -> bool:
     masked: list[str] = []
     state = _Scanner()
     continued = False  # the previous line was an IPython line ending in a backslash
+    indent = ""  # of the IPython line being masked: its continuation lines share it
     for position, line in enumerate(lines):
         if position == 0 and line.startswith("%%"):
             name = line[2:].split(maxsplit=1)
             if not name or name[0] not in PYTHON_CELL_MAGICS:
                 return False
-            masked.append(_placeholder(cell, line, counter))
+            masked.append(_placeholder(cell, line, "", counter))
             continue
         if continued or (state.at_statement_start() and _is_ipython(line)):
-            masked.append(_placeholder(cell, line, counter))
+            if not continued:
+                indent = line[: len(line) - len(line.lstrip(" \t"))]
+            masked.append(_placeholder(cell, line, indent, counter))
             continued = line.rstrip("\r\n").endswith("\\")
             continue
         state.feed(line)
@@ -195,10 +198,9 @@ def _is_ipython(line: str) -> bool:
     )
 
 
-def _placeholder(cell: _Cell, line: str, counter: Iterator[int]) -> str:
+def _placeholder(cell: _Cell, line: str, indent: str, counter: Iterator[int]) -> str:
     number = next(counter)
     cell.restores[number] = line
-    indent = line[: len(line) - len(line.lstrip(" \t"))]
     return indent + _PLACEHOLDER.format(number) + "\n"
 
 

@@ -1,0 +1,319 @@
+"""Notebooks (issue 7): code cells migrate as one program, each cell keeps its own text, IPython
+lines survive untouched, and the written file differs from the original only in the ``source``
+of changed cells.
+
+Fixture pairs live in ``fixtures/notebooks/``: ``<case>.in.ipynb`` becomes ``<case>.out.ipynb``
+with the findings of ``<case>.findings.txt``; ``<case>.noop.ipynb`` stays byte-identical.
+``pytest --update-fixtures`` rewrites the expectations (then read them).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from tests.execution import compare, requested, run_program
+from tests.helpers import FIXTURES, render
+from tnx2nxdi.cli import main
+from tnx2nxdi.findings import FileResult
+from tnx2nxdi.notebook import _Cell, _mask, code_cell_sources
+from tnx2nxdi.options import Options
+from tnx2nxdi.runner import process_bytes
+
+NOTEBOOKS = FIXTURES / "notebooks"
+PAIRS = sorted(NOTEBOOKS.glob("*.in.ipynb"))
+NOOPS = sorted(NOTEBOOKS.glob("*.noop.ipynb"))
+#: Pairs whose code cells run against the fakes (the others still need a person).
+EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources")
+
+
+def _case(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def migrate_bytes(data: bytes, name: str = "notebook.ipynb", **options: Any) -> FileResult:
+    result, new_data = process_bytes(data, Options(**options), name)
+    assert result.error is None, result.error
+    assert (new_data == data) == (not result.changed)
+    assert result.migrated is not None or result.skipped
+    return result
+
+
+def _written(data: bytes, **options: Any) -> bytes:
+    result, new_data = process_bytes(data, Options(**options), "notebook.ipynb")
+    assert result.error is None, result.error
+    return new_data
+
+
+def _without_sources(text: str) -> dict[str, Any]:
+    notebook: dict[str, Any] = json.loads(text)
+    for cell in notebook["cells"]:
+        cell["source"] = None
+    return notebook
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", PAIRS, ids=_case)
+def test_notebook_pair(source: Path, update_fixtures: bool) -> None:
+    expected = source.with_name(source.name.replace(".in.ipynb", ".out.ipynb"))
+    findings_file = source.with_name(source.name.replace(".in.ipynb", ".findings.txt"))
+    data = source.read_bytes()
+    new_data = _written(data)
+    result = migrate_bytes(data)
+    if update_fixtures:
+        expected.write_bytes(new_data)
+        findings_file.write_text(render(result.findings))
+    assert new_data == expected.read_bytes()
+    assert render(result.findings) == findings_file.read_text()
+    assert new_data != data, "a pair must change something; use .noop.ipynb otherwise"
+    # A fixed point: the second run writes nothing and finds only what still needs a person.
+    assert _written(new_data) == new_data
+    again = migrate_bytes(new_data)
+    assert [f for f in again.findings if f.fixed] == []
+    # Still a valid notebook, and nothing but code-cell sources changed.
+    nbformat.validate(json.loads(new_data))
+    assert _without_sources(new_data.decode()) == _without_sources(data.decode())
+    old_cells = json.loads(data)["cells"]
+    for old, new in zip(old_cells, json.loads(new_data)["cells"], strict=True):
+        if old["cell_type"] != "code":
+            assert new["source"] == old["source"]
+
+
+@pytest.mark.parametrize("source", NOOPS, ids=_case)
+def test_notebook_noop(source: Path) -> None:
+    data = source.read_bytes()
+    result, new_data = process_bytes(data, Options(), source.name)
+    assert result.error is None
+    assert new_data == data
+    assert not result.changed
+    assert [f for f in result.findings if f.fixed] == []
+
+
+def test_jupyter_layout_is_kept_exactly() -> None:
+    """Jupyter writes indent 1, sorted keys, raw non-ASCII and a final newline; so does the tool
+    for a notebook in that layout: re-serialising the output reproduces it byte for byte."""
+    data = (NOTEBOOKS / "llama_sampling.in.ipynb").read_bytes()
+    text = _written(data).decode("utf-8")
+    assert json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n" == text
+    assert "café" in text and "—" in text
+
+
+def test_only_changed_source_lines_show_in_a_text_diff() -> None:
+    import difflib
+
+    data = (NOTEBOOKS / "llama_sampling.in.ipynb").read_bytes()
+    old, new = data.decode().splitlines(), _written(data).decode().splitlines()
+    changed = [line for line in difflib.unified_diff(old, new, lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed
+    # Every changed line is a line of a source list ("    \"...\"," at the source indent).
+    assert all(line[1:].startswith('    "') or line[1:].strip() == '"source": []'
+               for line in changed), changed
+
+
+# -- execution ----------------------------------------------------------------------------------
+
+
+def _program(data: bytes) -> str:
+    """The code cells as one script, IPython lines replaced by ``pass`` (the fakes cannot run
+    a shell), which is how a kernel would run them one after the other."""
+    parts = []
+    counter = iter(range(1, 1000))
+    for number, text in code_cell_sources(data):
+        cell = _Cell(number, number, text)
+        assert _mask(cell, counter), f"cell {number} is not Python"
+        lines = [
+            "pass\n" if line.lstrip().startswith("__tnx2nxdi_ipython_") else line
+            for line in cell.masked.splitlines(keepends=True)
+        ]
+        parts.append("".join(lines).rstrip("\n") + "\n")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("case", EXECUTABLE)
+def test_migrated_cells_request_what_the_original_requested(case: str, tmp_path: Path) -> None:
+    original = (NOTEBOOKS / f"{case}.in.ipynb").read_bytes()
+    migrated = (NOTEBOOKS / f"{case}.out.ipynb").read_bytes()
+    assert b"transformers_neuronx" not in b"".join(
+        text.encode() for _, text in code_cell_sources(migrated))
+    for side in ("tnx", "nxdi"):
+        (tmp_path / side).mkdir()
+    tnx = run_program(_program(original), "tnx", tmp_path=tmp_path / "tnx")
+    nxdi = run_program(_program(migrated), "nxdi", tmp_path=tmp_path / "nxdi")
+    assert requested(tnx), "the original asked the runtime for nothing"
+    assert compare(tnx, nxdi) == []
+
+
+# -- the program: cells, magics, findings -------------------------------------------------------
+
+
+def _notebook(*sources: str | list[str], markdown: str = "# Title",
+              metadata: dict[str, Any] | None = None) -> bytes:
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "markdown", "id": "m0", "metadata": {}, "source": markdown}]
+    for index, source in enumerate(sources):
+        cells.append({"cell_type": "code", "execution_count": None, "id": f"c{index}",
+                      "metadata": {}, "outputs": [], "source": source})
+    notebook = {"cells": cells, "metadata": metadata or {}, "nbformat": 4, "nbformat_minor": 5}
+    return (json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+IMPORT = "from transformers_neuronx import LlamaForSampling\n"
+BUILD = ('model = LlamaForSampling.from_pretrained("/models/llama", tp_degree=8, amp="bf16")\n'
+         "model.to_neuron()\n")
+
+
+def _cells(data: bytes) -> list[str]:
+    return [text for _, text in code_cell_sources(data)]
+
+
+def test_imports_are_added_to_the_cell_of_the_first_tnx_import() -> None:
+    data = _notebook("import torch\n", IMPORT, "x = 1\n", BUILD)
+    cells = _cells(_written(data))
+    assert cells[0] == "import torch\n"
+    assert "from neuronx_distributed_inference.models.llama.modeling_llama import" in cells[1]
+    assert "transformers_neuronx" not in "".join(cells)
+    assert cells[2] == "x = 1\n"
+    assert cells[3].startswith("neuron_config = NeuronConfig(")
+
+
+@pytest.mark.parametrize("line", [
+    "%pip install -U transformers-neuronx",
+    "!neuron-ls",
+    "%env NEURON_CC_FLAGS=-O1",
+    "files = !ls /models",
+    "LlamaForSampling?",
+    "??LlamaForSampling",
+    "%time x = 1",
+    "!pip install a \\\n    b",
+])
+def test_ipython_lines_are_kept_as_they_are(line: str) -> None:
+    data = _notebook(IMPORT + "import torch\n", line + "\n" + BUILD, line)
+    cells = _cells(_written(data))
+    assert cells[1].startswith(line + "\n")
+    assert cells[2] == line
+    assert "NeuronLlamaForCausalLM(" in cells[1]
+
+
+def test_indented_escape_and_cell_magic() -> None:
+    cell = "%%time\nif True:\n    !neuron-top\n" + BUILD
+    cells = _cells(_written(_notebook(IMPORT + "import torch\n", cell)))
+    assert cells[1].startswith("%%time\nif True:\n    !neuron-top\nneuron_config = NeuronConfig(")
+
+
+def test_lines_that_only_look_like_ipython_are_python() -> None:
+    """A ``%`` continuing an expression, or ``!`` inside a triple-quoted string, is Python."""
+    cell = _Cell(1, 1, 'y = (10\n     % 3)\ntext = """\n!not a shell escape\n"""\n!ls\n')
+    assert _mask(cell, iter(range(1, 10)))
+    assert cell.masked == 'y = (10\n     % 3)\ntext = """\n!not a shell escape\n"""\n' \
+        "__tnx2nxdi_ipython_1__\n"
+
+
+def test_cells_with_a_non_python_cell_magic_are_left_out() -> None:
+    bash = "%%bash\npython -c 'from transformers_neuronx import LlamaForSampling'\n"
+    data = _notebook(IMPORT + "import torch\n", BUILD, bash)
+    cells = _cells(_written(data))
+    assert cells[2] == bash
+    assert "NeuronLlamaForCausalLM(" in cells[1]
+
+
+def test_findings_carry_the_cell_and_the_line_in_it() -> None:
+    data = _notebook("import torch\n", IMPORT, "x = 1\n\n" + BUILD + "model.reset()\n")
+    result = migrate_bytes(data)
+    by_code = {finding.code: finding for finding in result.findings}
+    assert (by_code["TNX101"].cell, by_code["TNX101"].line) == (2, 1)
+    assert (by_code["TNX201"].cell, by_code["TNX201"].line) == (3, 3)
+    assert (by_code["TNX401"].cell, by_code["TNX401"].line) == (3, 4)
+
+
+def test_markers_go_into_the_cell_and_are_reported_again() -> None:
+    data = _notebook(IMPORT + "import torch\n", BUILD, "model.enable_speculative_decoder(4)")
+    new_data = _written(data)
+    cells = _cells(new_data)
+    assert cells[2].startswith("# TODO(tnx2nxdi): TNX902")
+    assert cells[2].endswith("model.enable_speculative_decoder(4)")
+    assert _written(new_data) == new_data
+    again = migrate_bytes(new_data)
+    assert [(f.code, f.cell, f.line) for f in again.findings] == [("TNX902", 3, 1)]
+
+
+def test_a_notebook_for_another_kernel_is_left_alone() -> None:
+    data = _notebook(IMPORT, BUILD, metadata={"kernelspec": {
+        "display_name": "R", "language": "R", "name": "ir"}})
+    result = migrate_bytes(data)
+    assert not result.changed and result.findings == ()
+
+
+def test_source_as_one_string_stays_a_string() -> None:
+    data = _notebook(IMPORT + "import torch\n" + BUILD.rstrip("\n"))
+    cell = json.loads(_written(data))["cells"][1]
+    assert isinstance(cell["source"], str)
+    assert "NeuronLlamaForCausalLM(" in cell["source"] and not cell["source"].endswith("\n")
+
+
+def test_unparsable_cell_is_an_error_naming_the_cell() -> None:
+    data = _notebook(IMPORT, "x = (\n")
+    result, new_data = process_bytes(data, Options(), "n.ipynb")
+    assert new_data == data
+    assert result.error is not None and "cell 2" in result.error
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+def test_diff_is_per_cell(tmp_path: Path) -> None:
+    path = tmp_path / "demo.ipynb"
+    path.write_bytes(_notebook("import torch\n", IMPORT, "x = 1\n", BUILD))
+    outcome = CliRunner().invoke(main, ["--diff", str(path)])
+    assert outcome.exit_code == 1, outcome.output
+    assert f"--- {path}:cell 2\n+++ {path}:cell 2\n" in outcome.output
+    assert f"{path}:cell 4" in outcome.output
+    assert f"{path}:cell 1" not in outcome.output and f"{path}:cell 3" not in outcome.output
+
+
+def test_directories_are_walked_for_notebooks_and_invalid_ones_fail_alone(tmp_path: Path) -> None:
+    good = tmp_path / "a_good.ipynb"
+    good.write_bytes(_notebook("import torch\n", IMPORT, BUILD))
+    broken = tmp_path / "b_broken.ipynb"
+    broken_data = _notebook(IMPORT).replace(b'"nbformat": 4', b'"nbformat": "four"')
+    broken.write_bytes(broken_data)
+    plain = tmp_path / "c_no_tnx.ipynb"
+    plain_data = _notebook("print('hello')\n").replace(b"\n ", b"\n  ")
+    plain.write_bytes(plain_data)
+    outcome = CliRunner().invoke(main, [str(tmp_path)])
+    assert outcome.exit_code == 2, outcome.output
+    assert f"{broken}: error: invalid notebook" in outcome.output
+    assert broken.read_bytes() == broken_data
+    assert plain.read_bytes() == plain_data
+    assert b"NeuronLlamaForCausalLM" in good.read_bytes()
+
+
+def test_check_and_json_output(tmp_path: Path) -> None:
+    path = tmp_path / "demo.ipynb"
+    data = _notebook(IMPORT + "import torch\n", BUILD)
+    path.write_bytes(data)
+    outcome = CliRunner().invoke(main, ["--check", "--output-format", "json", str(path)])
+    assert outcome.exit_code == 1
+    rows = json.loads(outcome.output)
+    assert {row["cell"] for row in rows} == {1, 2}
+    assert path.read_bytes() == data
+
+
+def test_non_notebook_runs_do_not_import_nbformat(tmp_path: Path) -> None:
+    script = tmp_path / "s.py"
+    script.write_text(IMPORT + BUILD)
+    code = (
+        "import sys\nfrom tnx2nxdi.runner import run\nfrom tnx2nxdi.options import Options\n"
+        f"run([{str(script)!r}], Options(mode='check'))\n"
+        "assert 'nbformat' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
