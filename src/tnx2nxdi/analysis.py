@@ -72,6 +72,13 @@ class Analysis(cst.CSTVisitor):
         self.assignments: dict[tuple[int, str], list[Assignment]] = {}
         self.references: list[Reference] = []
         self.reference_by_node: dict[int, Reference] = {}
+        #: id(func expression) -> the Call it is the function of (for ``Class(...)`` calls).
+        self.call_of_func: dict[int, cst.Call] = {}
+        #: id(argument value) -> the Call it is passed to.
+        self.call_of_arg: dict[int, cst.Call] = {}
+        self.function_defs: dict[str, list[cst.FunctionDef]] = {}
+        #: String literals that mention TNx environment settings, with their statements.
+        self.strings: list[tuple[str, Statement]] = []
         self.local_names: dict[int, set[str]] = {}
         self.names_seen: set[str] = set()
         self._scopes: list[ScopeNode] = []
@@ -85,6 +92,7 @@ class Analysis(cst.CSTVisitor):
         self._scopes.append(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.function_defs.setdefault(node.name.value, []).append(node)
         self._statements.append(node)
         self._skip.add(id(node.name))
         self._scopes.append(node)
@@ -113,6 +121,20 @@ class Analysis(cst.CSTVisitor):
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
         self._statements.pop()
+
+    def visit_Del(self, node: cst.Del) -> None:
+        # ``del model`` ends the object's life; it is not a use of it.
+        targets = node.target.elements if isinstance(node.target, cst.Tuple) else [node.target]
+        for target in targets:
+            value = target.value if isinstance(target, cst.Element) else target
+            self._skip.add(id(value))
+            if isinstance(value, cst.Attribute):
+                self._skip.add(id(value.value))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        # Cheap: only strings naming a TNx environment setting are kept (see lifecycle.py).
+        if ("NEURON_" in node.value or "--cache_dir" in node.value) and self._statements:
+            self.strings.append((node.value, self._statements[-1]))
 
     def visit_Param(self, node: cst.Param) -> None:
         self._skip.add(id(node.name))
@@ -189,6 +211,10 @@ class Analysis(cst.CSTVisitor):
         self._skip.add(id(target))
         if isinstance(target, cst.Attribute):
             self._skip.add(id(target.value))
+        if not self._statements:  # `for x in ...:` / `with ... as x:` at module level
+            if "." not in key:
+                self._local(key)
+            return
         scope = self._scope_for(key)
         self._order += 1
         assignment = Assignment(
@@ -201,7 +227,16 @@ class Analysis(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
+        self.call_of_func[id(func)] = node
+        for arg in node.args:
+            self.call_of_arg[id(arg.value)] = node
+        direct = self._key(func)
+        if direct is not None:  # ``model(...)``: a direct forward call, or ``Class(...)``
+            self._skip.add(id(func))
+            if isinstance(func, cst.Attribute):
+                self._skip.add(id(func.value))
+            self._reference(direct, func, method="__call__", call=node)
+        elif isinstance(func, cst.Attribute):
             key = self._key(func.value)
             if key is not None:
                 self._skip.add(id(func.value))

@@ -629,6 +629,9 @@ VLLM_TNX_SUBCONFIG_KEYS: tuple[str, ...] = (
 )
 #: Keys TNx and NxDI both read under the same name: kept unless they need a value translation.
 VLLM_SHARED_KEYS: frozenset[str] = frozenset({"padding_side", "is_eagle_draft"})
+#: Sub-config keys that are also NxDI flags when given a non-dict value (NxDI config.py reads
+#: ``kv_cache_quant`` as a bool).
+VLLM_NXDI_FLAGS: frozenset[str] = frozenset({"kv_cache_quant"})
 
 #: Environment variables read by the TNx loader only, with what to do instead on NxDI.
 #: Buckets: the TNx loader reads these comma lists (VLLM model_loader/neuron.py _get_buckets);
@@ -643,7 +646,7 @@ VLLM_UNSUPPORTED_ENV: Mapping[str, tuple[str, str]] = {
     "NEURON_COMPILE_CACHE_URL": (
         "the Neuron persistent cache",
         "NxDI through vLLM does not use it: set NEURON_COMPILED_ARTIFACTS to a directory of "
-        "NxDI-compiled artifacts instead (nxdi_api.md §7.3)",
+        "NxDI-compiled artifacts instead",
     ),
     **{
         name: (
@@ -737,3 +740,64 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
         'The class the code defines (not a TNx family, listed for completeness).',
     ),
 )
+
+# --------------------------------------------------------------------------------------------
+# Life cycle, generation and manual work beyond the model object (issue 4)
+# --------------------------------------------------------------------------------------------
+
+#: TNx's Hugging Face adapter; NxDI's takes the model alone (tnx_api.md §2.2, nxdi_api.md §5.1).
+TNX_GENERATION_ADAPTERS: frozenset[str] = frozenset({
+    "transformers_neuronx.HuggingFaceGenerationModelAdapter",
+    "transformers_neuronx.generation_utils.HuggingFaceGenerationModelAdapter",
+})
+#: Parameters of HuggingFaceGenerationModelAdapter(config, model), in order.
+TNX_ADAPTER_PARAMETERS = ("config", "model")
+#: NxDI's adapter.generate() resets the model first, so TNx's explicit reset is dropped.
+ADAPTER_RESET = "reset_generation"
+#: Calling the model: NxDI forward takes input_ids, attention_mask, position_ids, seq_ids and
+#: sampling_params, not TNx's cache_ids/start_ids (nxdi_api.md §4.4).
+FORWARD_METHODS: frozenset[str] = frozenset({"__call__", "forward"})
+#: Fields of a tokenizer result: the mask travels with the ids to generate().
+INPUT_IDS_FIELD = "input_ids"
+ATTENTION_MASK_FIELD = "attention_mask"
+
+#: TNx's checkpoint splitter; NxDI reads standard checkpoints, so Hugging Face's own
+#: save_pretrained writes an equivalent directory (tnx_api.md §6.2).
+SAVE_PRETRAINED_SPLIT: frozenset[str] = frozenset(
+    {"transformers_neuronx.module.save_pretrained_split"}
+)
+HF_SAVE_PRETRAINED = "save_pretrained"
+
+#: TNx's persistent compile cache; NxDI has none and reuses NEURON_COMPILED_ARTIFACTS instead.
+CACHE_ENV_VARS: frozenset[str] = frozenset({"NEURON_COMPILE_CACHE_URL"})
+CC_FLAGS_ENV = "NEURON_CC_FLAGS"
+CACHE_DIR_FLAG = "--cache_dir"
+NXDI_ARTIFACTS_ENV = "NEURON_COMPILED_ARTIFACTS"
+
+#: Methods only TNx models have: seen on an object the tool cannot follow, they get a finding.
+TNX_ONLY_METHODS: frozenset[str] = frozenset({
+    "to_neuron", "cpu_compile", "reset_generation", "enable_speculative_decoder",
+    "update_generation_config", "enable_token_tree_decoder", "setup_reorder_cache",
+})
+
+#: TNx symbols with no NxDI counterpart, by qualified-name prefix: (code, what to do).
+MANUAL_SYMBOLS: Mapping[str, tuple[str, str]] = {
+    "transformers_neuronx.speculation": (
+        "TNX910", "speculative decoding must be rebuilt with NxDI's fused speculation "
+        "(NeuronConfig(speculation_length=k, enable_fused_speculation=True) and a "
+        "FusedSpecNeuronConfig draft)",
+    ),
+    "transformers_neuronx.fused_speculation": (
+        "TNX910", "speculative decoding must be rebuilt with NxDI's fused speculation "
+        "(NeuronConfig(speculation_length=k, enable_fused_speculation=True) and a "
+        "FusedSpecNeuronConfig draft)",
+    ),
+    "transformers_neuronx.eagle_speculation": (
+        "TNX910", "EAGLE speculation must be rebuilt with NxDI (enable_eagle_speculation=True "
+        "and a fused-speculation draft)",
+    ),
+    "transformers_neuronx.stopping_criteria": (
+        "TNX990", "use transformers' StoppingCriteria with generate(stopping_criteria=...)",
+    ),
+    "transformers_neuronx.dtypes": ("TNX990", "use torch dtypes (torch.bfloat16, ...) directly"),
+}

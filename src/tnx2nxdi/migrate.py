@@ -22,7 +22,7 @@ from tnx2nxdi.options import Options
 from tnx2nxdi.transforms._base import Context, PendingFinding, Plan, marker_text, with_markers
 from tnx2nxdi.transforms.imports import plan_imports
 from tnx2nxdi.transforms.manual import report_leftovers
-from tnx2nxdi.transforms.model_classes import plan_models
+from tnx2nxdi.transforms.model_classes import plan_follow_ups, plan_models
 
 _MARKER_LINE = re.compile(r"^[ \t]*" + re.escape(MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$",
                           re.MULTILINE)
@@ -66,6 +66,8 @@ def _migrate_module(
     ctx = Context(options)
     plan = Plan()
     plan_models(analysis, ctx, plan)
+    if any(analysis.tnx_imports()):
+        plan_follow_ups(analysis, ctx, plan)
     still_used = plan_imports(analysis, ctx, plan)
     report_leftovers(still_used, ctx)
     if suppressed.to_freeze(ctx.findings) - frozen:  # ignore[CODES] matched: plan again

@@ -147,6 +147,31 @@ RULES: tuple[Rule, ...] = (
         "model.load(out)\nmodel.to_neuron()", "model.load(out)",
     ),
     Rule(
+        "TNX404", "reopen-compiled", "A model rebuilt from a directory compiled earlier", "fix",
+        "TNx rebuilt presharded or saved models with `from_pretrained(dir)` + `load(dir)` + "
+        "`to_neuron()`. When the same program compiled into that directory with NxDI, the model "
+        "is reopened from it: `NeuronLlamaForCausalLM(dir)` reads `neuron_config.json`, then "
+        "`load(dir)`.",
+        "model = LlamaForSampling.from_pretrained(out, ...)\nmodel.load(out)\nmodel.to_neuron()",
+        "model = NeuronLlamaForCausalLM(out)\nmodel.load(out)",
+    ),
+    Rule(
+        "TNX405", "split-checkpoint", "save_pretrained_split became save_pretrained", "fix",
+        "NxDI reads standard Hugging Face checkpoints (safetensors or bin), so TNx's "
+        "`save_pretrained_split(model, dir)` becomes the model's own `save_pretrained(dir)`: the "
+        "directory the program loads from still exists. Loading the original checkpoint "
+        "directly is simpler still.",
+        "save_pretrained_split(hf_model, './llama-split')", "hf_model.save_pretrained('./llama-split')",
+    ),
+    Rule(
+        "TNX406", "persistent-cache", "NxDI has no Neuron persistent compile cache", "manual",
+        "TNx reused compiled graphs through `NEURON_COMPILE_CACHE_URL` (or `--cache_dir` in "
+        "`NEURON_CC_FLAGS`). NxDI has no persistent cache: compile once with `model.compile(dir)` "
+        "and reuse the directory (vLLM: `NEURON_COMPILED_ARTIFACTS`).",
+        "os.environ['NEURON_COMPILE_CACHE_URL'] = 's3://bucket/cache'",
+        "# TODO(tnx2nxdi): TNX406 ...",
+    ),
+    Rule(
         "TNX501", "sample", "sample() became generate() through HuggingFaceGenerationAdapter",
         "fix",
         "`sample(ids, sequence_length=N, top_k=K)` is top-k sampling (k=50 by default); it "
@@ -163,6 +188,75 @@ RULES: tuple[Rule, ...] = (
         "model.sample(ids, 128, None, None, 10)", "# TODO(tnx2nxdi): TNX502 ...",
     ),
     Rule(
+        "TNX503", "forward-call", "A direct forward call with TNx arguments", "manual",
+        "TNx `model(input_ids, cache_ids=..., start_ids=...)` returns last-position logits; NxDI's "
+        "forward takes `input_ids, attention_mask, position_ids, seq_ids, sampling_params` and "
+        "returns an output object. Rewrite the call (or use `HuggingFaceGenerationAdapter`).",
+        "logits = model(input_ids, cache_ids=cache_ids, start_ids=start_ids)",
+        "# TODO(tnx2nxdi): TNX503 ...",
+    ),
+    Rule(
+        "TNX504", "generation-adapter", "HuggingFaceGenerationModelAdapter became NxDI's adapter",
+        "fix",
+        "`HuggingFaceGenerationModelAdapter(config, model)` becomes "
+        "`HuggingFaceGenerationAdapter(model)`: NxDI's adapter takes the model alone; its "
+        "`generate(...)` is Hugging Face's, as before.",
+        "model = HuggingFaceGenerationModelAdapter(config, model)",
+        "model = HuggingFaceGenerationAdapter(model)",
+    ),
+    Rule(
+        "TNX505", "reset-generation", "reset_generation() dropped", "fix",
+        "NxDI's adapter resets the model at the start of every `generate()`, so TNx's explicit "
+        "`reset_generation()` call is removed.",
+        "model.reset_generation()\nmodel.generate(ids)", "model.generate(ids)",
+    ),
+    Rule(
+        "TNX601", "vllm-framework", "vLLM for Neuron is told to use NxDI", "fix",
+        "A program or launch script that builds a vLLM engine for Neuron gets "
+        "`VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference` before the engine is created (as "
+        "the migration guide asks); an existing `transformers-neuronx` value is rewritten.",
+        "llm = LLM(model=path, device=\"neuron\")",
+        "os.environ[\"VLLM_NEURON_FRAMEWORK\"] = \"neuronx-distributed-inference\"\n"
+        "llm = LLM(model=path, device=\"neuron\")",
+    ),
+    Rule(
+        "TNX602", "vllm-override", "override_neuron_config keys translated to NxDI", "fix",
+        "TNx keys of `override_neuron_config` (a dict literal, a variable holding one, or JSON in "
+        "a string or after `--override-neuron-config`) are renamed through the same mapping as "
+        "NeuronConfig options; TNx sub-config dicts are flattened into NxDI keys. Keys with no "
+        "NxDI equivalent are removed with a TNX303 finding; keys NxDI already reads are kept.",
+        "override_neuron_config={\"continuous_batching\": {\"max_num_seqs\": 4}}",
+        "override_neuron_config={\"is_continuous_batching\": True, \"max_batch_size\": 4, "
+        "\"tkg_batch_size\": 4}",
+    ),
+    Rule(
+        "TNX603", "vllm-override-dynamic", "A vLLM Neuron setting the tool cannot read",
+        "manual",
+        "`override_neuron_config` (or `VLLM_NEURON_FRAMEWORK`) comes from an expression, a "
+        "shell variable or JSON that does not parse, so it is left as it is: check that it "
+        "only uses NxDI NeuronConfig keys.",
+        "LLM(model=path, device=\"neuron\", override_neuron_config=load_overrides())",
+        "# TODO(tnx2nxdi): TNX603 ...",
+    ),
+    Rule(
+        "TNX604", "vllm-unsupported", "NxDI through vLLM does not support this", "manual",
+        "Multi-node inference (`NEURON_RT_ROOT_COMM_ID`, `NEURON_RANK_ID`, ...), the Neuron "
+        "persistent cache (`NEURON_COMPILE_CACHE_URL`; NxDI uses `NEURON_COMPILED_ARTIFACTS`) and "
+        "speculative decoding with more than one concurrent sequence are not supported by NxDI "
+        "through vLLM; the line is marked for a person.",
+        "os.environ[\"NEURON_COMPILE_CACHE_URL\"] = \"s3://bucket/cache\"",
+        "# TODO(tnx2nxdi): TNX604 ...",
+    ),
+    Rule(
+        "TNX605", "vllm-buckets", "Bucket environment variables are read only by TNx", "manual",
+        "`NEURON_CONTEXT_LENGTH_BUCKETS` / `NEURON_TOKEN_GEN_BUCKETS` are read by vLLM's TNx "
+        "loader only; NxDI takes buckets through `override_neuron_config` "
+        "(`context_encoding_buckets` / `token_generation_buckets`). The finding gives the keys "
+        "and values to add.",
+        "export NEURON_CONTEXT_LENGTH_BUCKETS=128,512",
+        "# TODO(tnx2nxdi): TNX605 ... add \"context_encoding_buckets\": [128, 512] ...",
+    ),
+    Rule(
         "TNX901", "dynamic-construction", "Dynamic TNx construction left as it is", "manual",
         "The tool cannot see through `**kwargs`, positional options, configs built by helper "
         "functions or classes chosen at run time, so the construction is left unchanged "
@@ -174,6 +268,21 @@ RULES: tuple[Rule, ...] = (
         "TNX902", "unknown-method", "A TNx model method has no known NxDI equivalent", "manual",
         "A method called on a migrated model is not one tnx2nxdi knows how to migrate.",
         "model.enable_speculative_decoder(4)", "# TODO(tnx2nxdi): TNX902 ...",
+    ),
+    Rule(
+        "TNX903", "untracked-model", "A TNx-only call on an object the tool cannot follow",
+        "manual",
+        "A method only TNx models have (`to_neuron`, `sample(..., sequence_length=...)`, ...) is "
+        "called on an object whose origin scope analysis cannot prove (a parameter, an attribute "
+        "of another object). If it is a migrated model, migrate the call by hand.",
+        "def run(model):\n    model.to_neuron()", "# TODO(tnx2nxdi): TNX903 ...",
+    ),
+    Rule(
+        "TNX910", "speculation", "TNx speculative decoding has to be rebuilt", "manual",
+        "TNx speculation classes (`SpeculativeGenerator`, `FusedSpeculativeDecoder`, "
+        "`EagleSpeculativeDecoder`) have no drop-in NxDI counterpart: NxDI configures fused "
+        "speculation through NeuronConfig and FusedSpecNeuronConfig.",
+        "spec = FusedSpeculativeDecoder(draft, target, k=4)", "# TODO(tnx2nxdi): TNX910 ...",
     ),
     Rule(
         "TNX990", "tnx-still-used", "The file still uses TNx after the run", "manual",

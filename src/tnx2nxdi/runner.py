@@ -36,6 +36,7 @@ Handler = Callable[[bytes, Options], Outcome]
 #: File kinds by suffix: "module:function" of the handler, imported only when needed.
 HANDLERS: dict[str, str] = {
     ".py": "tnx2nxdi.runner:migrate_python",
+    ".sh": "tnx2nxdi.shell:migrate_shell",
     ".ipynb": "tnx2nxdi.notebook:migrate_notebook",
 }
 DEFAULT_HANDLER = HANDLERS[".py"]

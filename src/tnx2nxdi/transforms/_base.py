@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import libcst as cst
 
@@ -180,6 +181,12 @@ class Context:
     needs_torch: set[int] = field(default_factory=set)
     #: TNx local names whose remaining uses already carry a finding that needs a person.
     accounted: set[str] = field(default_factory=set)
+    #: Directories (as source code) the migrated program compiles into, in source order.
+    compiled_dirs: set[str] = field(default_factory=set)
+    #: Original statements that build a TNx model, migrated or not.
+    constructions: set[int] = field(default_factory=set)
+    #: Migrated models with the TNx import their class came from (for loader functions).
+    loader_candidates: list[tuple[Any, cst.CSTNode]] = field(default_factory=list)
 
     def report(
         self,

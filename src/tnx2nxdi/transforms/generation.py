@@ -47,6 +47,9 @@ def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
     length = given.pop("sequence_length", None)
     if length is not None:
         args.append(kwarg(m.SAMPLE_KEYWORDS["sequence_length"], length))
+    mask = _attention_mask(ids)
+    if mask is not None and m.ATTENTION_MASK_FIELD not in given:
+        args.append(kwarg(m.ATTENTION_MASK_FIELD, mask))
     args += _sampling(given.pop("top_k", None))
     for name in list(given):
         value = given.pop(name)
@@ -65,6 +68,83 @@ def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
         fixed=True,
     )
     return call(f"{adapter}.{m.NXDI_GENERATE}", args, prefix=8)
+
+
+def _attention_mask(ids: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``inputs.input_ids`` / ``inputs["input_ids"]`` come with ``inputs``' attention mask."""
+    if isinstance(ids, cst.Attribute) and ids.attr.value == m.INPUT_IDS_FIELD:
+        return ids.with_changes(attr=cst.Name(m.ATTENTION_MASK_FIELD))
+    if (
+        isinstance(ids, cst.Subscript)
+        and len(ids.slice) == 1
+        and isinstance(ids.slice[0].slice, cst.Index)
+        and literal_value(ids.slice[0].slice.value) == m.INPUT_IDS_FIELD
+    ):
+        key = ids.slice[0].slice.value
+        assert isinstance(key, cst.SimpleString)
+        quote = key.quote
+        new_key = key.with_changes(value=f"{key.prefix}{quote}{m.ATTENTION_MASK_FIELD}{quote}")
+        return ids.with_changes(
+            slice=[ids.slice[0].with_changes(slice=cst.Index(value=new_key))]
+        )
+    return None
+
+
+def plan_adapters(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+    """TNx ``HuggingFaceGenerationModelAdapter(config, model)`` -> NxDI
+    ``HuggingFaceGenerationAdapter(model)``; its ``reset_generation()`` calls are dropped."""
+    for binding in analysis.tnx_imports():
+        if binding.qualified not in m.TNX_GENERATION_ADAPTERS:
+            continue
+        for reference in analysis.references:
+            node = analysis.call_of_func.get(id(reference.node))
+            if reference.key != binding.local or node is None or reference.method != "__call__":
+                continue
+            model = _adapter_model(node)
+            if model is None:
+                ctx.report("TNX502", "HuggingFaceGenerationModelAdapter(...) left as it is: "
+                           "its model argument cannot be read", reference.statement, fixed=False)
+                ctx.accounted.add(binding.local)
+                continue
+            symbol = m.NXDI_GENERATION_ADAPTER
+            plan.calls[id(node)] = call(symbol.name, [cst.Arg(model)])
+            ctx.needed.setdefault(id(binding.statement), set()).add((symbol.module, symbol.name))
+            ctx.report("TNX504", f"{code_of(node)} became {symbol.name}({code_of(model)})",
+                       reference.statement, fixed=True)
+            _drop_resets(node, analysis, ctx, plan)
+
+
+def _adapter_model(node: cst.Call) -> cst.BaseExpression | None:
+    positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+    if any(arg.star for arg in node.args):
+        return None
+    if len(positional) >= 2:
+        return positional[1].value
+    return keywords.get(m.TNX_ADAPTER_PARAMETERS[1])
+
+
+def _drop_resets(node: cst.Call, analysis: Analysis, ctx: Context, plan: Plan) -> None:
+    for assignments in analysis.assignments.values():
+        for assignment in assignments:
+            if assignment.value is not node:
+                continue
+            for use in assignment.references:
+                if use.method == m.ADAPTER_RESET and _standalone_call(use):
+                    assert use.statement is not None
+                    plan.replace(use.statement, [])
+                    ctx.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
+                               "generate() resets the model first", use.statement, fixed=True)
+
+
+def _standalone_call(use: Reference) -> bool:
+    statement = use.statement
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and statement.body[0].value is use.call
+    )
 
 
 def _arguments(node: cst.Call) -> dict[str, cst.BaseExpression]:

@@ -38,6 +38,9 @@ def _read_after(binding: ImportBinding, analysis: Analysis, plan: Plan) -> bool:
     for reference in analysis.references:
         if reference.key != binding.local or reference.statement is None:
             continue
+        replaced_call = analysis.call_of_func.get(id(reference.node))
+        if replaced_call is not None and id(replaced_call) in plan.calls:
+            continue
         if id(reference.statement) not in plan.statements:
             return True
     return False

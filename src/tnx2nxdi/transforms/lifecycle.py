@@ -54,6 +54,16 @@ def plan_lifecycle(
         elif use.method in (m.TO_NEURON, m.CPU_COMPILE, m.SAVE, m.LOAD):
             if id(use.statement) not in plan.statements:
                 _manual(use, f"{use.method}() is used in a way tnx2nxdi cannot migrate", ctx)
+        elif use.method in m.FORWARD_METHODS:
+            ctx.report(
+                "TNX503",
+                f"{code_of(use.node)}(...) is a TNx forward call (last-position logits from "
+                "cache_ids/start_ids); NxDI's forward takes input_ids, attention_mask, "
+                "position_ids, seq_ids and sampling_params: rewrite it or generate through "
+                "HuggingFaceGenerationAdapter",
+                use.statement,
+                fixed=False,
+            )
         elif use.method is not None and use.method not in m.SAME_METHODS | {m.SAMPLE}:
             _manual(use, f"{use.method}() has no NxDI equivalent tnx2nxdi knows", ctx)
     return facts
@@ -88,6 +98,7 @@ def _compile(
         directory = _default_directory(model_name, ctx)
     runs_later = any(r.method not in (m.SAVE,) for r in later)
     where_to = code_of(directory)
+    ctx.compiled_dirs.add(where_to)
     new: list[cst.BaseStatement] = [
         expression_statement(expr(f"{receiver}.{m.NXDI_COMPILE}({where_to})"))
     ]
@@ -146,6 +157,11 @@ def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> 
     assert use.statement is not None and load.statement is not None
     plan.replace(use.statement, [])
     directory = code_of(_first_arg(load.call)) if load.call is not None else "?"
+    if directory in ctx.compiled_dirs:
+        ctx.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
+                   "program compiled into that directory above; to_neuron() dropped",
+                   load.statement, fixed=True)
+        return
     message = (
         f"NxDI cannot load TNx-compiled artifacts: compile once into {directory} with "
         f"{code_of(load.node)}.{m.NXDI_COMPILE}({directory}) before this load"
@@ -153,8 +169,56 @@ def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> 
     ctx.report("TNX403", message, load.statement, fixed=False)
 
 
+def load_directory(binding: Assignment) -> str | None:
+    """The directory a model loads before ``to_neuron()``, as source code."""
+    for use in sorted(binding.references, key=lambda r: r.order):
+        if use.method in _COMPILERS:
+            return None
+        if use.method == m.LOAD and use.call is not None and _first_arg(use.call) is not None:
+            return code_of(_first_arg(use.call))
+    return None
+
+
+def plan_split_checkpoints(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+    """``save_pretrained_split(model, dir)`` -> ``model.save_pretrained(dir)``: NxDI reads a
+    standard checkpoint, so the directory the program loads from keeps existing."""
+    for binding in analysis.tnx_imports():
+        if binding.qualified not in m.SAVE_PRETRAINED_SPLIT:
+            continue
+        for reference in analysis.references:
+            node = analysis.call_of_func.get(id(reference.node))
+            if reference.key != binding.local or node is None:
+                continue
+            args = [arg for arg in node.args if arg.keyword is None and not arg.star]
+            if len(args) != 2 or len(node.args) != 2:
+                ctx.accounted.add(binding.local)
+                continue
+            model, directory = (code_of(arg.value) for arg in args)
+            plan.calls[id(node)] = expr(f"{model}.{m.HF_SAVE_PRETRAINED}({directory})")
+            ctx.report("TNX405", f"save_pretrained_split({model}, {directory}) became "
+                       f"{model}.{m.HF_SAVE_PRETRAINED}({directory}): NxDI reads standard "
+                       "checkpoints", reference.statement, fixed=True)
+
+
+def plan_cache_settings(analysis: Analysis, ctx: Context) -> None:
+    """TNx's persistent compile cache has no NxDI counterpart: say so where it is set."""
+    for text, statement in analysis.strings:
+        if any(name in text for name in m.CACHE_ENV_VARS) or m.CACHE_DIR_FLAG in text:
+            ctx.report(
+                "TNX406",
+                "NxDI has no Neuron persistent cache, so this setting has no effect: compile "
+                "once with model.compile(dir) and reuse that directory (vLLM: "
+                f"{m.NXDI_ARTIFACTS_ENV})",
+                statement,
+                fixed=False,
+            )
+
+
 def _manual(use: Reference, message: str, ctx: Context) -> None:
     ctx.report("TNX902", message, use.statement, fixed=False)
 
 
-__all__ = ["LifecycleFacts", "plan_lifecycle"]
+__all__ = [
+    "LifecycleFacts", "load_directory", "plan_cache_settings", "plan_lifecycle",
+    "plan_split_checkpoints",
+]

@@ -9,7 +9,7 @@ import libcst as cst
 
 from tnx2nxdi import mappings as m
 from tnx2nxdi.analysis import Analysis, Assignment, Reference, ScopeNode
-from tnx2nxdi.transforms import generation, lifecycle
+from tnx2nxdi.transforms import generation, lifecycle, manual
 from tnx2nxdi.transforms._base import (
     Context,
     NotLiteral,
@@ -53,12 +53,14 @@ def plan_models(analysis: Analysis, ctx: Context, plan: Plan) -> None:
     """Decide the edits for every TNx model construction in the module."""
     specs = []
     for binding in _constructions(analysis):
+        ctx.constructions.add(id(binding[0].statement))
         spec = _spec(binding, analysis, ctx)
         if spec is not None:
             specs.append(spec)
     removable = _removable_defs(specs, analysis)
     for spec in specs:
         _emit(spec, analysis, ctx, plan, removable)
+        ctx.loader_candidates.append((spec.binding, spec.import_statement))
     for definition in removable.values():
         plan.replace(definition.statement, [])
 
@@ -153,6 +155,7 @@ def _read(
     positional = [arg for arg in value.args if arg.keyword is None and not arg.star]
     if not positional or value.args[0] is not positional[0] or len(positional) > 1:
         raise Dynamic("from_pretrained takes the checkpoint as its only positional argument")
+    _not_handed_to_tnx(binding, analysis)
     keywords = keyword_args(value.args[1:])
     config_value = keywords.pop(m.NEURON_CONFIG_KEYWORD, None)
     config_keywords, config_def = _neuron_config(config_value, binding, analysis)
@@ -168,6 +171,21 @@ def _read(
     if config_def is not None:
         spec.referenced_defs.append(config_def)
     return spec
+
+
+def _not_handed_to_tnx(binding: Assignment, analysis: Analysis) -> None:
+    """A model passed to TNx code that stays (speculation decoders, ...) must stay TNx too:
+    migrating it alone would leave a half-migrated program."""
+    for use in binding.references:
+        receiver = analysis.call_of_arg.get(id(use.node))
+        if receiver is None:
+            continue
+        qualified = analysis.qualified_name(receiver.func, use.chain) or ""
+        if qualified.startswith(m.TNX_PACKAGE + ".") and qualified not in (
+            m.TNX_GENERATION_ADAPTERS
+        ):
+            raise Dynamic(f"the model is passed to {code_of(receiver.func)}, which stays on TNx "
+                          "(migrate both together by hand)")
 
 
 def _neuron_config(
@@ -265,8 +283,14 @@ def _emit(
 ) -> None:
     binding = spec.binding
     names = _Names(spec, analysis, removable)
+    reopened = code_of(spec.checkpoint) in ctx.compiled_dirs and (
+        lifecycle.load_directory(binding) == code_of(spec.checkpoint)
+    )
     facts = lifecycle.plan_lifecycle(spec.binding, names.model_name, analysis, ctx, plan)
     generation.plan_generation(binding, analysis, ctx, plan, spec.import_statement)
+    if reopened:
+        _emit_reopened(spec, ctx, plan)
+        return
 
     translator = OptionTranslator(ctx, binding.statement,
                                   _subconfig_resolver(binding, analysis), names.model_name,
@@ -278,8 +302,7 @@ def _emit(
     for name, value in facts.config_kwargs.items():
         result.set(name, value)
 
-    target = code_of(binding.small.targets[0].target) if isinstance(
-        binding.small, cst.Assign) else binding.key
+    target = _target(binding)
     family = spec.family
     checkpoint = code_of(spec.checkpoint)
     nc_line = assign(names.neuron_config, call(
@@ -307,6 +330,111 @@ def _emit(
         needed.add((symbol.module, symbol.name))
     if result.needs_torch:
         ctx.needs_torch.add(anchor)
+
+
+def _target(binding: Assignment) -> str:
+    if isinstance(binding.small, cst.Assign):
+        return code_of(binding.small.targets[0].target)
+    return binding.key
+
+
+def _emit_reopened(spec: ModelSpec, ctx: Context, plan: Plan) -> None:
+    """The program rebuilds the model from a directory it compiled above: NxDI reopens it from
+    its neuron_config.json (the configuration it was compiled with), then loads it."""
+    application = spec.family.application
+    directory = code_of(spec.checkpoint)
+    line = assign(_target(spec.binding), call(application.name, [cst.Arg(spec.checkpoint)]))
+    plan.replace(spec.binding.statement, [line])
+    ctx.report(
+        "TNX404",
+        f"{spec.class_name}.from_pretrained({directory}, ...) reopens the directory compiled "
+        f"above: {application.name}({directory}) reads its neuron_config.json",
+        spec.binding.statement,
+        fixed=True,
+    )
+    ctx.needed.setdefault(id(spec.import_statement), set()).add(
+        (application.module, application.name)
+    )
+
+
+def plan_follow_ups(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+    """What surrounds the model objects: loader functions, unassigned constructions, the
+    generation adapter, checkpoint splitting, compile-cache settings, untracked TNx calls."""
+    plan_loaders(analysis, ctx, plan)
+    report_unassigned(analysis, ctx)
+    generation.plan_adapters(analysis, ctx, plan)
+    lifecycle.plan_split_checkpoints(analysis, ctx, plan)
+    lifecycle.plan_cache_settings(analysis, ctx)
+    manual.report_untracked(analysis, ctx, plan)
+
+
+def plan_loaders(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+    """Follow a loader function of this module that builds and returns a TNx model
+    (``model = build_model(path)``): its callers' generation and life-cycle calls migrate too."""
+    for spec_binding, import_statement in ctx.loader_candidates:
+        function = spec_binding.function
+        if not isinstance(function, cst.FunctionDef) or not _returned(spec_binding):
+            continue
+        name = function.name.value
+        if len(analysis.function_defs.get(name, [])) != 1:
+            continue
+        for assignments in analysis.assignments.values():
+            for derived in assignments:
+                value = derived.value
+                if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                        and value.func.value == name):
+                    continue
+                if not any(use.method in _FOLLOWED for use in derived.references):
+                    continue
+                if not isinstance(derived.chain[-1], cst.Module) or not _module_level(
+                        import_statement, analysis):
+                    ctx.report("TNX903", f"{derived.key} comes from {name}(), whose imports are "
+                               "local to it: migrate its generation calls by hand",
+                               derived.statement, fixed=False)
+                    continue
+                lifecycle.plan_lifecycle(derived, derived.key.split(".")[-1], analysis, ctx,
+                                         plan)
+                generation.plan_generation(derived, analysis, ctx, plan, import_statement)
+
+
+#: Methods on a loader function's result that the migration rewrites.
+_FOLLOWED = frozenset({m.SAMPLE, m.TO_NEURON, m.CPU_COMPILE, m.SAVE, m.LOAD})
+
+
+def _returned(binding: Assignment) -> bool:
+    for use in binding.references:
+        statement = use.statement
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and isinstance(statement.body[0], cst.Return)
+            and statement.body[0].value is use.node
+        ):
+            return True
+    return False
+
+
+def _module_level(import_statement: cst.CSTNode, analysis: Analysis) -> bool:
+    return any(
+        b.statement is import_statement and isinstance(b.scope, cst.Module)
+        for b in analysis.imports
+    )
+
+
+def report_unassigned(analysis: Analysis, ctx: Context) -> None:
+    """``return LlamaForSampling.from_pretrained(...)`` and other constructions that are not
+    assigned to a name cannot be followed: say so instead of leaving a bare TNX990."""
+    tnx = {b.local for b in analysis.tnx_imports()}
+    for reference in analysis.references:
+        if (
+            reference.method == m.FROM_PRETRAINED
+            and reference.key in tnx
+            and reference.statement is not None
+            and id(reference.statement) not in ctx.constructions
+        ):
+            ctx.report("TNX901", "left as it is: the model is not assigned to a variable "
+                       "(assign it, e.g. model = ..., and run tnx2nxdi again)",
+                       reference.statement, fixed=False)
+            ctx.accounted.add(reference.key)
 
 
 def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigResolver:

@@ -47,8 +47,12 @@ def _reject(unknown: set[str], framework: str | None) -> None:
 def _nxdi_config(override: dict[str, Any]) -> dict[str, Any]:
     release = nxdi_release()
     _reject(set(override) - nxdi_neuron_config_keys(release) - nxdi_moe_keys(release), NXDI)
+    # NxDI config.py asserts a quantized checkpoint path whenever quantized=True; the path itself
+    # is where the migration put it, not part of what is compared (as for model_init).
+    if override.get("quantized"):
+        assert override.get("quantized_checkpoints_path"), "quantized=True needs a path"
     config = {k: dtype_name(v) if k in _DTYPE_KEYS and v is not None else v
-              for k, v in override.items()}
+              for k, v in override.items() if k != "quantized_checkpoints_path"}
     sampling = override.get("on_device_sampling_config")
     if isinstance(sampling, dict):
         _reject(set(sampling) - nxdi_sampling_keys(release), NXDI)
