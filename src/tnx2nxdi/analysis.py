@@ -154,10 +154,14 @@ class Analysis(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if node.relative or node.module is None:
             return False
         module = dotted_name(node.module)
         if module is None:
+            return False
+        if isinstance(node.names, cst.ImportStar):
+            # Recorded so a star import from TNx is never mistaken for a file without TNx.
+            self._import("*", f"{module}.*", module_import=False)
             return False
         for alias in node.names:
             name = dotted_name(alias.name)
@@ -170,7 +174,8 @@ class Analysis(cst.CSTVisitor):
         return False
 
     def _import(self, local: str, qualified: str, *, module_import: bool) -> None:
-        self._local(local)
+        if local != "*":
+            self._local(local)
         statement = self._statements[-1]
         if isinstance(statement, cst.SimpleStatementLine):
             self.imports.append(

@@ -21,7 +21,7 @@ def plan_imports(analysis: Analysis, ctx: Context, plan: Plan) -> list[ImportBin
     still_used: list[ImportBinding] = []
     for bindings in by_statement.values():
         statement = bindings[0].statement
-        kept = {b.local for b in bindings if _read_after(b, analysis, plan)}
+        kept = {b.local for b in bindings if b.local == "*" or _read_after(b, analysis, plan)}
         still_used += [b for b in bindings if b.local in kept]
         added = _needed_imports(statement, bindings[0], analysis, ctx)
         if kept == {b.local for b in bindings} and not added:

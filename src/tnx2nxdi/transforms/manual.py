@@ -14,6 +14,11 @@ def report_leftovers(still_used: list[ImportBinding], ctx: Context) -> None:
     for binding in still_used:
         if binding.local in ctx.accounted:
             continue
+        if binding.local == "*":
+            ctx.report("TNX990", f"from {binding.qualified[:-2]} import *: the names it brings "
+                       "cannot be traced; import them by name and run tnx2nxdi again",
+                       binding.statement, fixed=False)
+            continue
         code, advice = _advice(binding.qualified)
         ctx.report(
             code,
