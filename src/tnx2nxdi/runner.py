@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tnx2nxdi import discovery
@@ -78,7 +78,7 @@ def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult
     """The result for ``data`` and the bytes its migration writes (``data`` when unchanged)."""
     if not any(marker in data for marker in PREFILTER_MARKERS):
         return FileResult(shown, skipped=True), data
-    outcome = handler_for(shown)(data, options)
+    outcome = handler_for(shown)(data, replace(options, source_path=shown))
     result = FileResult(
         shown, outcome.original, outcome.migrated, outcome.findings, outcome.error,
         outcome.diff_units,

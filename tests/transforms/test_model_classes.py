@@ -105,3 +105,15 @@ def test_self_attribute_models_in_classes() -> None:
     assert "self.m = NeuronLlamaForCausalLM('/p', config)" in code
     assert "self.m.load(" in code
     assert "HuggingFaceGenerationAdapter(self.m).generate(" in code
+
+
+def test_auto_model_family_from_a_config_json_next_to_the_script(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "config.json").write_text('{"model_type": "mixtral"}')
+    script = tmp_path / "serve.py"
+    source = ("from transformers_neuronx import NeuronAutoModelForCausalLM\n"
+              "m = NeuronAutoModelForCausalLM.from_pretrained('./ckpt')\n")
+    code, _ = migrate(source, source_path=str(script))
+    assert "m = NeuronMixtralForCausalLM('./ckpt', config)" in code
+    code, findings = migrate(source, source_path=str(tmp_path / "elsewhere" / "serve.py"))
+    assert codes(findings) == ["TNX204"]

@@ -3,7 +3,9 @@ application class, for every TNx model object the analysis can follow."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
@@ -92,7 +94,7 @@ def _spec(
     if qualified in m.UNSUPPORTED_CLASSES:
         _unsupported(binding, m.UNSUPPORTED_CLASSES[qualified], local, ctx)
         return None
-    family = _family(qualified, value)
+    family = _family(qualified, value, ctx.options.source_path)
     if family is None:
         if qualified in m.AUTO_MODEL_CLASSES:
             ctx.report(
@@ -116,18 +118,32 @@ def _spec(
     return spec
 
 
-def _family(qualified: str, value: cst.Call) -> m.Family | None:
+def _family(qualified: str, value: cst.Call, source_path: str | None) -> m.Family | None:
     family = m.FAMILY_BY_CLASS.get(qualified)
     if family is not None or qualified not in m.AUTO_MODEL_CLASSES or not value.args:
         return family
     checkpoint = literal_value(value.args[0].value)
     if not isinstance(checkpoint, str):
         return None
-    lowered = checkpoint.lower()
-    for hint, key in m.AUTO_FAMILY_HINTS:
-        if hint in lowered:
-            return next(f for f in m.FAMILIES if f.key == key)
+    model_type = _checkpoint_model_type(checkpoint, source_path)
+    for text in (model_type, checkpoint.lower()):
+        for hint, key in m.AUTO_FAMILY_HINTS:
+            if text and hint in text:
+                return next(f for f in m.FAMILIES if f.key == key)
     return None
+
+
+def _checkpoint_model_type(checkpoint: str, source_path: str | None) -> str | None:
+    """``model_type`` from the checkpoint's config.json, when it sits where the script says.
+    Only read (never executed); a missing or unreadable file tells nothing."""
+    base = Path(source_path).parent if source_path else Path.cwd()
+    config = (base / checkpoint / "config.json") if not Path(checkpoint).is_absolute() else (
+        Path(checkpoint) / "config.json")
+    try:
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(model_type).lower() if model_type else None
 
 
 def _unsupported(binding: Assignment, name: str, local: str, ctx: Context) -> None:
