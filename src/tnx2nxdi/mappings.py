@@ -648,15 +648,13 @@ VLLM_UNSUPPORTED_ENV: Mapping[str, tuple[str, str]] = {
         "NxDI through vLLM does not use it: set NEURON_COMPILED_ARTIFACTS to a directory of "
         "NxDI-compiled artifacts instead",
     ),
-    **{
-        name: (
-            "multi-node inference",
-            "NxDI through vLLM runs on one node: plan a single-node tensor_parallel_size or "
-            "serve each node separately",
-        )
-        for name in ("NEURON_RT_ROOT_COMM_ID", "NEURON_RANK_ID", "NEURON_LOCAL_TP",
-                     "NEURON_PP_STAGES", "CPU_COMM_ID")
-    },
+    **dict.fromkeys(
+        ("NEURON_RT_ROOT_COMM_ID", "NEURON_RANK_ID", "NEURON_LOCAL_TP", "NEURON_PP_STAGES",
+         "CPU_COMM_ID"),
+        ("multi-node inference",
+         "NxDI through vLLM runs on one node: plan a single-node tensor_parallel_size or serve "
+         "each node separately"),
+    ),
 }
 VLLM_SPECULATION_NOTE = (
     "NxDI through vLLM supports speculative decoding only with one sequence at a time: set "

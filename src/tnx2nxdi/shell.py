@@ -35,6 +35,13 @@ _HEREDOC = re.compile(r"<<(-?)[ \t]*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _MODEL = re.compile(r"(?:--model(?:=|[ \t]+)|vllm[ \t]+serve[ \t]+)[\"']?([^\s\"';&|]+)")
 _MARKER = re.compile(r"^([ \t]*)" + re.escape(m.MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$")
 _WORD_END = set(" \t\r\n;&|<>()")
+#: Compound-command keywords in command position, and ``{`` / ``}`` words (nesting depth).
+_COMMAND_START = r"(?:^|(?<=[;&|({])|(?<=\bthen)|(?<=\bdo)|(?<=\belse))[ \t]*"
+_OPENS = re.compile(_COMMAND_START + r"(?:if|case|for|while|until|select)(?![\w-])"
+                    r"|(?<![\w$]){(?=\s|$)", re.MULTILINE)
+_CLOSES = re.compile(_COMMAND_START + r"(?:fi|esac|done)(?![\w-])|(?<![\w$])}(?=[\s;&|)]|$)",
+                     re.MULTILINE)
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _SAFE_UNQUOTED = re.compile(r"^[A-Za-z0-9_{}\":.+/-]*$")
 _SHELL_ESCAPED_IN_DOUBLE = set('\\"$`')
 
@@ -198,14 +205,31 @@ def _select_nxdi(commands: list[_Command], result: _Result, options: Options) ->
     launches = [command for command in commands if _launches(command)]
     if framework or not launches:
         return
+    block = _enclosing_top_level(commands, launches[0])
+    at = block.first if _can_insert_before(commands, block) else _top(result.lines)
+    indent = _indent(result.lines[block.first]) if at == block.first else ""
     first = launches[0]
-    at = first.first if _can_insert_before(commands, first) else _top(result.lines)
-    indent = _indent(result.lines[first.first]) if at == first.first else ""
     result.inserts.setdefault(at, []).append(
         f"{indent}export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI}")
     result.report("TNX601", f"export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} added before "
                   "the server starts (the migration guide selects NxDI explicitly)",
                   first.first, fixed=True, options=options)
+
+
+def _enclosing_top_level(commands: list[_Command], launch: _Command) -> _Command:
+    """The top-level command that holds ``launch`` (the ``if``, loop, ``case`` or function
+    definition around it), so that the export covers every branch that starts a server."""
+    depth, start = 0, launch
+    for command in commands:
+        if command.comment:
+            continue
+        if depth == 0:
+            start = command
+        if command is launch:
+            return start
+        code = _QUOTED.sub("", _code_part(command.text))
+        depth = max(0, depth + len(_OPENS.findall(code)) - len(_CLOSES.findall(code)))
+    return launch
 
 
 def _can_insert_before(commands: list[_Command], launch: _Command) -> bool:
@@ -250,7 +274,8 @@ def _override(command: _Command, result: _Result, options: Options) -> None:
     for match in _OVERRIDE.finditer(text):
         word = _read_word(text, match.end())
         if word is None or word.dynamic:
-            shown = text[match.end():match.end() + 40].split("\n")[0]
+            end = word.end if word is not None else match.end() + 40
+            shown = text[match.end():end].split("\n")[0]
             result.report("TNX603", f"{m.SHELL_OVERRIDE_FLAG} {shown.strip()} left as it is (it "
                           "uses shell expansions): make sure it uses only NxDI NeuronConfig keys",
                           command.first, fixed=False, options=options)

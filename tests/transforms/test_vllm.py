@@ -15,6 +15,10 @@ from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 
 ENV = 'os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"'
+TODO = "# TODO(tnx2nxdi):"
+KEEP = "make sure it uses only NxDI NeuronConfig keys"
+SPECULATION = ("TNX604 NxDI through vLLM supports speculative decoding only with one sequence at "
+               "a time: set max_num_seqs to 1 or turn speculation off")
 VLLM_PAIRS = sorted((FIXTURES / "vllm").glob("*.in.py"))
 
 
@@ -38,8 +42,8 @@ def test_nxdi_keys_are_kept_next_to_translated_tnx_keys() -> None:
         import os
         from vllm import LLM
 
-        llm = LLM(model="m", device="neuron",
-                  override_neuron_config={"skip_warmup": True, "fuse_qkv": True, "kv_cache_quant": True})
+        llm = LLM(model="m", device="neuron", override_neuron_config={
+            "skip_warmup": True, "fuse_qkv": True, "kv_cache_quant": True})
         """,
         f"""\
         import os
@@ -47,8 +51,8 @@ def test_nxdi_keys_are_kept_next_to_translated_tnx_keys() -> None:
 
         {ENV}
 
-        llm = LLM(model="m", device="neuron",
-                  override_neuron_config={{"skip_warmup": True, "fused_qkv": True, "kv_cache_quant": True}})
+        llm = LLM(model="m", device="neuron", override_neuron_config={{
+            "skip_warmup": True, "fused_qkv": True, "kv_cache_quant": True}})
         """,
     )
     assert codes(findings) == ["TNX601", "TNX602"]
@@ -133,7 +137,8 @@ def test_override_the_tool_cannot_read_is_left_with_a_marker() -> None:
 
         {ENV}
 
-        # TODO(tnx2nxdi): TNX603 override_neuron_config left as it is (load_overrides() cannot be read statically): make sure it uses only NxDI NeuronConfig keys
+        {TODO} TNX603 override_neuron_config left as it is (load_overrides() cannot be read \
+statically): {KEEP}
         llm = LLM(model="m", device="neuron", override_neuron_config=load_overrides())
         """,
     )
@@ -158,7 +163,8 @@ def test_a_dict_changed_after_it_is_built_is_not_followed() -> None:
 
         overrides = {{"fuse_qkv": True}}
         overrides.update(extra)
-        # TODO(tnx2nxdi): TNX603 override_neuron_config left as it is (overrides is not a dict the tool can follow): make sure it uses only NxDI NeuronConfig keys
+        {TODO} TNX603 override_neuron_config left as it is (overrides is not a dict the tool \
+can follow): {KEEP}
         llm = LLM(model="m", override_neuron_config=overrides)
         """,
     )
@@ -179,7 +185,7 @@ def test_speculation_with_the_default_batch_is_reported() -> None:
 
         {ENV}
 
-        # TODO(tnx2nxdi): TNX604 NxDI through vLLM supports speculative decoding only with one sequence at a time: set max_num_seqs to 1 or turn speculation off
+        {TODO} {SPECULATION}
         llm = LLM(model="m", device="neuron", speculative_model="d", num_speculative_tokens=4)
         """,
     )
@@ -234,11 +240,12 @@ def test_a_framework_taken_from_a_variable_is_reported_not_overwritten() -> None
         os.environ["VLLM_NEURON_FRAMEWORK"] = backend
         llm = LLM(model="m", device="neuron")
         """,
-        """\
+        f"""\
         import os
         from vllm import LLM
 
-        # TODO(tnx2nxdi): TNX603 VLLM_NEURON_FRAMEWORK is set to backend; make sure it is 'neuronx-distributed-inference'
+        {TODO} TNX603 VLLM_NEURON_FRAMEWORK is set to backend; make sure it is \
+'neuronx-distributed-inference'
         os.environ["VLLM_NEURON_FRAMEWORK"] = backend
         llm = LLM(model="m", device="neuron")
         """,

@@ -1,0 +1,174 @@
+"""Shell launch scripts: every ``fixtures/shell/<case>.in.sh`` becomes ``<case>.out.sh`` with the
+findings of ``<case>.findings.txt`` (``pytest --update-fixtures`` rewrites them; read them), every
+``.noop.sh`` stays byte-identical, outputs pass ``bash -n`` and are fixed points; plus the runner
+and the CLI on ``.sh`` files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.helpers import FIXTURES, render
+from tnx2nxdi.cli import main
+from tnx2nxdi.findings import Finding
+from tnx2nxdi.options import Options
+from tnx2nxdi.runner import run
+from tnx2nxdi.shell import migrate_script
+
+SHELL = FIXTURES / "shell"
+PAIRS = sorted(SHELL.glob("*.in.sh"))
+NOOPS = sorted(SHELL.glob("*.noop.sh"))
+BASH = shutil.which("bash")
+NXDI_EXPORT = "export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference"
+
+
+def _migrate(text: str, **options: object) -> tuple[str, tuple[Finding, ...]]:
+    code, findings, error = migrate_script(text, Options(**options))  # type: ignore[arg-type]
+    assert error is None, error
+    return code, findings
+
+
+def _bash_n(text: str) -> None:
+    if BASH is None:
+        pytest.skip("bash is not installed")
+    done = subprocess.run([BASH, "-n"], input=text.encode(), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+
+
+@pytest.mark.parametrize("source", PAIRS, ids=lambda p: p.name.split(".")[0])
+def test_shell_fixture_pair(source: Path, update_fixtures: bool) -> None:
+    expected = source.with_name(source.name.replace(".in.sh", ".out.sh"))
+    findings_file = source.with_name(source.name.replace(".in.sh", ".findings.txt"))
+    code, findings = _migrate(source.read_text())
+    if update_fixtures:
+        expected.write_text(code)
+        findings_file.write_text(render(findings))
+    assert code == expected.read_text()
+    assert render(findings) == findings_file.read_text()
+    assert code != source.read_text(), "a pair must change something; use .noop.sh otherwise"
+    _bash_n(code)
+    again, _ = _migrate(code)
+    assert again == code, "a second run changed the output"
+
+
+@pytest.mark.parametrize("source", NOOPS, ids=lambda p: p.name.split(".")[0])
+def test_shell_noop_fixture(source: Path) -> None:
+    text = source.read_text()
+    code, findings = _migrate(text)
+    assert code == text
+    assert findings == ()
+
+
+def test_there_are_shell_fixtures() -> None:
+    assert len(PAIRS) >= 3 and len(NOOPS) >= 3
+
+
+def test_export_goes_before_the_first_server_and_markers_above_the_command() -> None:
+    code, findings = _migrate(
+        "#!/bin/sh\n"
+        "vllm serve /m --device neuron \\\n"
+        "    --override-neuron-config '{\"attention_layout\": \"HSB\", \"fuse_qkv\": false}'\n"
+    )
+    assert code == (
+        "#!/bin/sh\n"
+        f"{NXDI_EXPORT}\n"
+        "vllm serve /m --device neuron \\\n"
+        "    --override-neuron-config '{\"fused_qkv\": false}'\n"
+    )
+    # attention_layout set to its TNx default is dropped quietly, like in Python.
+    assert [(f.code, f.line, f.fixed) for f in findings] == [
+        ("TNX601", 2, True), ("TNX602", 2, True)]
+
+
+def test_a_finding_inside_a_continued_command_puts_its_marker_above_the_command() -> None:
+    code, findings = _migrate(
+        "NEURON_TOKEN_GEN_BUCKETS=512,128 \\\n"
+        "  python -m vllm.entrypoints.openai.api_server --device=neuron\n"
+    )
+    lines = code.splitlines()
+    assert lines[0] == NXDI_EXPORT
+    assert lines[1].startswith("# TODO(tnx2nxdi): TNX605 NEURON_TOKEN_GEN_BUCKETS")
+    assert '"token_generation_buckets": [128, 512]' in lines[1]
+    assert lines[2].startswith("NEURON_TOKEN_GEN_BUCKETS=512,128 \\")
+    assert [(f.code, f.line, f.column) for f in findings if not f.fixed] == [("TNX605", 1, 1)]
+    _bash_n(code)
+
+
+def test_inline_framework_prefix_is_rewritten_in_place() -> None:
+    code, findings = _migrate(
+        "VLLM_NEURON_FRAMEWORK=transformers-neuronx vllm serve /m --device neuron\n")
+    assert code == ("VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference "
+                    "vllm serve /m --device neuron\n")
+    assert [f.code for f in findings] == ["TNX601"]
+
+
+def test_double_quoted_and_equals_forms_keep_their_quoting() -> None:
+    code, _ = _migrate(
+        'vllm serve /m --device neuron --override-neuron-config="{\\"fuse_qkv\\": true}"\n')
+    assert code.endswith('--override-neuron-config="{\\"fused_qkv\\": true}"\n')
+
+
+def test_shell_expansions_in_the_override_are_left_alone_with_a_finding() -> None:
+    code, findings = _migrate(
+        "vllm serve /m --device neuron --override-neuron-config \"$OVERRIDES\"\n")
+    assert "--override-neuron-config \"$OVERRIDES\"" in code
+    assert [f.code for f in findings if not f.fixed] == ["TNX603"]
+
+
+def test_a_heredoc_body_is_not_read_as_commands() -> None:
+    text = (
+        "cat > notes.txt <<'EOF'\n"
+        "vllm serve /m --device neuron --override-neuron-config '{\"fuse_qkv\": true}'\n"
+        "EOF\n"
+    )
+    assert _migrate(text) == (text, ())
+
+
+def test_crlf_scripts_keep_their_newlines() -> None:
+    code, _ = _migrate("vllm serve /m --device neuron\r\n")
+    assert code == f"{NXDI_EXPORT}\r\nvllm serve /m --device neuron\r\n"
+
+
+def test_select_and_ignore_apply_to_scripts() -> None:
+    text = "export NEURON_COMPILE_CACHE_URL=s3://b/c\nvllm serve /m --device neuron\n"
+    code, findings = _migrate(text, ignore=frozenset({"TNX604"}))
+    assert "TODO(tnx2nxdi)" not in code
+    assert [f.code for f in findings] == ["TNX601"]
+
+
+def test_output_that_bash_rejects_leaves_the_script_unchanged(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    import tnx2nxdi.shell as shell
+
+    monkeypatch.setattr(shell, "_bash_ok", lambda bash, text: NXDI_EXPORT not in text)
+    text = "vllm serve /m --device neuron\n"
+    if BASH is None:
+        pytest.skip("bash is not installed")
+    code, findings, error = migrate_script(text, Options())
+    assert (code, findings) == (text, ())
+    assert error is not None and "bash -n" in error
+
+
+def test_runner_walks_scripts_and_touches_only_neuron_launchers(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text("vllm serve /m --device neuron\n")
+    (tmp_path / "build.sh").write_text("make all\n")
+    (tmp_path / "gpu.sh").write_text("vllm serve /m --tensor-parallel-size 2\n")
+    (tmp_path / "serve.sh").chmod(0o755)
+    result = run([str(tmp_path)], Options())
+    assert [Path(f.path).name for f in result.changed] == ["serve.sh"]
+    assert (tmp_path / "serve.sh").read_text().startswith(NXDI_EXPORT)
+    assert (tmp_path / "serve.sh").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "gpu.sh").read_text() == "vllm serve /m --tensor-parallel-size 2\n"
+
+
+def test_cli_reports_script_findings_with_file_and_line(tmp_path: Path) -> None:
+    script = tmp_path / "serve.sh"
+    script.write_text("#!/bin/bash\nexport NEURON_RANK_ID=1\nvllm serve /m --device neuron\n")
+    result = CliRunner().invoke(main, ["--check", str(script)])
+    assert result.exit_code == 1
+    assert f"{script}:2:8: TNX604 NEURON_RANK_ID (multi-node inference)" in result.output
+    assert script.read_text().count("TODO") == 0  # --check writes nothing
