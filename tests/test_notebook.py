@@ -187,12 +187,12 @@ def test_imports_are_added_to_the_cell_of_the_first_tnx_import() -> None:
 
 
 @pytest.mark.parametrize("line", [
-    "%pip install -U transformers-neuronx",
+    "%pip install -U sentencepiece",
     "!neuron-ls",
     "%env NEURON_CC_FLAGS=-O1",
     "files = !ls /models",
-    "LlamaForSampling?",
-    "??LlamaForSampling",
+    "AutoTokenizer?",
+    "??torch.float16",
     "%time x = 1",
     "!pip install a \\\n    b",
 ])
@@ -202,6 +202,27 @@ def test_ipython_lines_are_kept_as_they_are(line: str) -> None:
     assert cells[1].startswith(line + "\n")
     assert cells[2] == line
     assert "NeuronLlamaForCausalLM(" in cells[1]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("%pip install -U transformers-neuronx \\\n    sentencepiece", "installs transformers-neuronx"),
+    ("!python -m transformers_neuronx.gpt_demo", "refers to TNx (transformers_neuronx)"),
+    ("LlamaForSampling??", "refers to TNx (LlamaForSampling)"),
+])
+def test_ipython_lines_naming_tnx_get_a_marker_once(line: str, message: str) -> None:
+    data = _notebook(IMPORT + "import torch\n", "x = 1\n" + line + "\n" + BUILD)
+    result = migrate_bytes(data)
+    (finding,) = [f for f in result.findings if f.code == "TNX102"]
+    assert (finding.cell, finding.line, finding.fixed) == (2, 2, False)
+    assert message in finding.message
+    new_data = _written(data)
+    marker = f"# TODO(tnx2nxdi): TNX102 {finding.message}"
+    indent = line[: len(line) - len(line.lstrip())]
+    assert _cells(new_data)[1].startswith(f"x = 1\n{indent}{marker}\n{line}\n")
+    assert _written(new_data) == new_data
+    again = migrate_bytes(new_data)
+    assert [(f.code, f.cell, f.line) for f in again.findings] == [("TNX102", 2, 2)]
+    assert _written(data, ignore=frozenset({"TNX102"})).count(b"TNX102") == 0
 
 
 def test_indented_escape_and_cell_magic() -> None:
@@ -260,11 +281,27 @@ def test_source_as_one_string_stays_a_string() -> None:
     assert "NeuronLlamaForCausalLM(" in cell["source"] and not cell["source"].endswith("\n")
 
 
-def test_unparsable_cell_is_an_error_naming_the_cell() -> None:
-    data = _notebook(IMPORT, "x = (\n")
+def test_an_unparsable_cell_is_an_error_naming_the_cell() -> None:
+    data = _notebook(IMPORT, "import torch\n", BUILD + "model.sample(ids,\n")
     result, new_data = process_bytes(data, Options(), "n.ipynb")
     assert new_data == data
-    assert result.error is not None and "cell 2" in result.error
+    assert result.error is not None and result.error.startswith("cannot parse: cell 3, line ")
+
+
+def test_crlf_notebook_keeps_its_newlines() -> None:
+    data = _notebook(IMPORT + "import torch\n", BUILD).replace(b"\n", b"\r\n")
+    new_data = _written(data)
+    assert b"NeuronLlamaForCausalLM(" in new_data
+    assert new_data.count(b"\n") == new_data.count(b"\r\n")
+    assert _written(new_data) == new_data
+
+
+def test_stdin_with_a_notebook_name(tmp_path: Path) -> None:
+    data = _notebook(IMPORT + "import torch\n", BUILD)
+    outcome = CliRunner().invoke(main, ["-", "--stdin-filename", "nb.ipynb"], input=data)
+    assert outcome.exit_code == 1
+    assert b"NeuronLlamaForCausalLM(" in outcome.stdout_bytes
+    nbformat.validate(json.loads(outcome.stdout_bytes))
 
 
 # -- the CLI ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ without notebooks never imports it.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import itertools
 import json
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tnx2nxdi.findings import Finding
+from tnx2nxdi.mappings import MARKER_PREFIX, TNX_PACKAGE
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import Outcome
 
@@ -45,6 +47,9 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.\[\]()'\"]+\?\??)\s*$")
 _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
 _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
+#: The rule of IPython lines that still name TNx (they are never rewritten).
+IPYTHON_RULE = "TNX102"
+_TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 
 
@@ -62,6 +67,10 @@ class _Cell:
     masked: str = ""
     #: Placeholder number -> the original physical line (with its newline, if any).
     restores: dict[int, str] = field(default_factory=dict)
+    #: Line magics and shell escapes: (first placeholder number, 1-based line, all their text).
+    ipython: list[tuple[int, int, str]] = field(default_factory=list)
+    #: Placeholder number -> marker comment to write above that line.
+    markers: dict[int, str] = field(default_factory=dict)
 
 
 def migrate_notebook(data: bytes, options: Options) -> Outcome:
@@ -92,8 +101,10 @@ def _migrate(data: bytes, options: Options) -> Outcome:
     migration = migrate_source(program, options)
     if migration.error is not None:
         raise NotebookError(_in_cell(migration.error, starts))
-    findings = tuple(_locate(finding, starts) for finding in migration.findings)
-    if migration.code == program:
+    located = [_locate(finding, starts) for finding in migration.findings]
+    located += _ipython_findings(cells, options)
+    findings = tuple(sorted(located, key=_order))
+    if migration.code == program and not any(cell.markers for cell in cells):
         return Outcome(text, text, data, findings)
     new_sources = _split(migration.code, cells)
     changed = [(cell, new) for cell, new in zip(cells, new_sources, strict=True)
@@ -155,9 +166,22 @@ def _code_cells(notebook: dict[str, Any]) -> list[_Cell]:
             continue
         number += 1
         item = _Cell(number, index, _source_text(cell.get("source", "")))
-        if _mask(item, counter):
+        if _mask(item, counter) and _parses(item):
             cells.append(item)
     return cells
+
+
+def _parses(cell: _Cell) -> bool:
+    """A cell that is not valid Python stops the notebook's migration, naming the cell: leaving
+    it out could leave TNx calls on a migrated model behind without a word (a model variable
+    does not say it came from TNx)."""
+    try:
+        ast.parse(cell.masked)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        line = getattr(error, "lineno", None) or 1
+        reason = getattr(error, "msg", None) or error.__class__.__name__
+        raise NotebookError(f"cannot parse: cell {cell.number}, line {line}: {reason}") from None
+    return True
 
 
 # -- masking IPython syntax ---------------------------------------------------------------------
@@ -181,6 +205,11 @@ def _mask(cell: _Cell, counter: Iterator[int]) -> bool:
             if not continued:
                 indent = line[: len(line) - len(line.lstrip(" \t"))]
             masked.append(_placeholder(cell, line, indent, counter))
+            if continued:
+                number, at, text = cell.ipython[-1]
+                cell.ipython[-1] = (number, at, text + line)
+            else:
+                cell.ipython.append((max(cell.restores), position + 1, line))
             continued = line.rstrip("\r\n").endswith("\\")
             continue
         state.feed(line)
@@ -297,6 +326,9 @@ def _unmask(segment: str, cell: _Cell) -> str:
         if original is None:
             raise NotebookError("TNX999 internal error: an IPython line moved between cells; "
                                 "unchanged")
+        if number in cell.markers:
+            indent = original[: len(original) - len(original.lstrip(" \t"))]
+            original = f"{indent}{cell.markers[number]}\n{original}"
         return original if original.endswith("\n") else original + "\n"
 
     restored = _PLACEHOLDER_LINE.sub(restore, segment)
@@ -304,6 +336,57 @@ def _unmask(segment: str, cell: _Cell) -> str:
         raise NotebookError(f"TNX999 internal error: IPython lines of cell {cell.number} were "
                             "lost in the migration; unchanged")
     return restored
+
+
+def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
+    """IPython lines that still name TNx (``%pip install transformers-neuronx``,
+    ``LlamaForSampling?``) are left as they are, with a finding and a marker above them."""
+    if not options.reports(IPYTHON_RULE):
+        return []
+    names = _tnx_names(cells)
+    findings = []
+    for cell in cells:
+        lines = cell.text.splitlines()
+        for number, at, text in cell.ipython:
+            message = _ipython_message(text, names)
+            if message is None:
+                continue
+            marker = f"{MARKER_PREFIX} {IPYTHON_RULE} {message}"
+            if at >= 2 and lines[at - 2].strip() == marker:
+                continue  # marked by an earlier run, which the core reports as a marker
+            cell.markers[number] = marker
+            column = len(text) - len(text.lstrip(" \t")) + 1
+            findings.append(Finding(IPYTHON_RULE, message, at, column, False, cell.number))
+    return findings
+
+
+def _tnx_names(cells: list[_Cell]) -> set[str]:
+    """Names the notebook imports from TNx (any cell)."""
+    names: set[str] = set()
+    for cell in cells:
+        for node in ast.walk(ast.parse(cell.masked)):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level and (
+                node.module.split(".")[0] == TNX_PACKAGE
+            ):
+                names.update(alias.asname or alias.name for alias in node.names)
+    names.discard("*")
+    return names
+
+
+def _ipython_message(text: str, names: set[str]) -> str | None:
+    line = " ".join(part.strip().rstrip("\\").strip() for part in text.splitlines())
+    if _TNX_DISTRIBUTION.search(line) and re.search(r"\binstall\b", line):
+        return ("installs transformers-neuronx: install neuronx-distributed-inference instead "
+                "(IPython lines are left as they are)")
+    used = sorted(names & set(re.findall(r"[A-Za-z_]\w*", line)))
+    if _TNX_DISTRIBUTION.search(line) or used:
+        shown = ", ".join(used) or "transformers_neuronx"
+        return f"this IPython line still refers to TNx ({shown}); update it by hand"
+    return None
+
+
+def _order(finding: Finding) -> tuple[int, int, int, str]:
+    return finding.cell or 0, finding.line, finding.column, finding.code
 
 
 def _cell_of(line: int, starts: list[tuple[int, int]]) -> tuple[int, int]:

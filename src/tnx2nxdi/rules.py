@@ -44,6 +44,14 @@ RULES: tuple[Rule, ...] = (
         "LlamaInferenceConfig, NeuronLlamaForCausalLM",
     ),
     Rule(
+        "TNX102", "ipython-line", "A notebook's IPython line still refers to TNx", "manual",
+        "Magics and shell escapes in notebooks (`%pip install transformers-neuronx`, "
+        "`!python run_tnx.py`, `LlamaForSampling?`) are never rewritten; a marker above the line "
+        "asks for it to be updated (install `neuronx-distributed-inference` instead).",
+        "%pip install -U transformers-neuronx",
+        "# TODO(tnx2nxdi): TNX102 ...\n%pip install -U transformers-neuronx",
+    ),
+    Rule(
         "TNX201", "model-class", "TNx model class migrated to the NxDI application class", "fix",
         "`XForSampling.from_pretrained(path, ...)` becomes one NxDI `NeuronConfig`, the family's "
         "`InferenceConfig` loaded with `load_pretrained_config(path)`, and the NxDI application "
