@@ -799,3 +799,12 @@ MANUAL_SYMBOLS: Mapping[str, tuple[str, str]] = {
     ),
     "transformers_neuronx.dtypes": ("TNX990", "use torch dtypes (torch.bfloat16, ...) directly"),
 }
+
+#: Option and keyword names the transformers need by name.
+QUANTIZED_OPTION = "quant"  #: the sub-config whose migration needs quantized_checkpoints_path
+NXDI_LOAD_CONFIG_KEYWORD = "load_config"
+SAVE_DIRECTORY_KEYWORDS: tuple[str, ...] = ("directory", "path")
+#: sample(input_ids, sequence_length, ...): the two positional parameters every family shares.
+SAMPLE_POSITIONAL: tuple[str, ...] = ("input_ids", "sequence_length")
+SAMPLE_LENGTH = "sequence_length"
+SAMPLE_TOP_K = "top_k"

@@ -212,7 +212,7 @@ class OptionTranslator:
             self.result.symbols.add(nested)
             args = [kwarg(key, val) for key, val in target.items()]
             self._put(self.result.kwargs, parent.nxdi[0], call(nested.name, args, wrap=False))
-        if name == "quant":
+        if name == m.QUANTIZED_OPTION:
             self._quantized_path()
 
     def _quantized_path(self) -> None:

@@ -13,7 +13,7 @@ from tnx2nxdi import mappings as m
 from tnx2nxdi.analysis import Analysis, Assignment, Reference
 from tnx2nxdi.transforms._base import Context, Plan, call, code_of, expr, kwarg, literal_value
 
-_POSITIONAL = ("input_ids", "sequence_length")
+_POSITIONAL = m.SAMPLE_POSITIONAL
 
 
 class _Unsupported(Exception):
@@ -40,17 +40,17 @@ def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
     assert use.call is not None
     given = _arguments(use.call)
     args: list[cst.Arg] = []
-    ids = given.pop("input_ids", None)
+    ids = given.pop(m.SAMPLE_POSITIONAL[0], None)
     if ids is None:
         raise _Unsupported("no input ids")
     args.append(cst.Arg(ids))
-    length = given.pop("sequence_length", None)
+    length = given.pop(m.SAMPLE_LENGTH, None)
     if length is not None:
-        args.append(kwarg(m.SAMPLE_KEYWORDS["sequence_length"], length))
+        args.append(kwarg(m.SAMPLE_KEYWORDS[m.SAMPLE_LENGTH], length))
     mask = _attention_mask(ids)
     if mask is not None and m.ATTENTION_MASK_FIELD not in given:
         args.append(kwarg(m.ATTENTION_MASK_FIELD, mask))
-    args += _sampling(given.pop("top_k", None))
+    args += _sampling(given.pop(m.SAMPLE_TOP_K, None))
     for name in list(given):
         value = given.pop(name)
         if name in m.SAMPLE_NONE_DEFAULTS and literal_value(value) is None:
@@ -163,15 +163,16 @@ def _arguments(node: cst.Call) -> dict[str, cst.BaseExpression]:
 
 def _sampling(top_k: cst.BaseExpression | None) -> list[cst.Arg]:
     """do_sample/top_k exactly as TNx samples: top-k (50 unless given), greedy when k is 1."""
+    top_k_name = m.SAMPLE_KEYWORDS[m.SAMPLE_TOP_K]
     if top_k is None:
         return [kwarg(m.HF_DO_SAMPLE, expr("True")),
-                kwarg("top_k", expr(str(m.SAMPLE_DEFAULT_TOP_K)))]
+                kwarg(top_k_name, expr(str(m.SAMPLE_DEFAULT_TOP_K)))]
     literal = literal_value(top_k)
     if literal == m.SAMPLE_GREEDY_TOP_K:
         return [kwarg(m.HF_DO_SAMPLE, expr("False"))]
     if isinstance(literal, int):
-        return [kwarg(m.HF_DO_SAMPLE, expr("True")), kwarg("top_k", top_k)]
+        return [kwarg(m.HF_DO_SAMPLE, expr("True")), kwarg(top_k_name, top_k)]
     return [
         kwarg(m.HF_DO_SAMPLE, expr(f"{code_of(top_k)} != {m.SAMPLE_GREEDY_TOP_K}")),
-        kwarg("top_k", top_k),
+        kwarg(top_k_name, top_k),
     ]

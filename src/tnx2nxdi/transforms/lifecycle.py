@@ -132,7 +132,7 @@ def _first_arg(node: cst.Call) -> cst.BaseExpression:
         if arg.keyword is None and not arg.star:
             return arg.value
     for arg in node.args:
-        if arg.keyword is not None and arg.keyword.value in ("directory", "path"):
+        if arg.keyword is not None and arg.keyword.value in m.SAVE_DIRECTORY_KEYWORDS:
             return arg.value
     return None  # type: ignore[return-value]
 

@@ -74,4 +74,4 @@ def _tnx_only(reference: Reference) -> bool:
     if reference.method != m.SAMPLE or reference.call is None:
         return False
     keywords = {arg.keyword.value for arg in reference.call.args if arg.keyword is not None}
-    return "sequence_length" in keywords or isinstance(reference.node, cst.Attribute)
+    return m.SAMPLE_LENGTH in keywords or isinstance(reference.node, cst.Attribute)

@@ -325,7 +325,7 @@ def _emit(
         family.neuron_config.name, result.args(), prefix=len(names.neuron_config) + 3))
     config_line = assign(names.config, call(family.inference_config.name, [
         cst.Arg(expr(names.neuron_config)),
-        kwarg("load_config", call(m.NXDI_LOAD_PRETRAINED_CONFIG.name,
+        kwarg(m.NXDI_LOAD_CONFIG_KEYWORD, call(m.NXDI_LOAD_PRETRAINED_CONFIG.name,
                                   [cst.Arg(spec.checkpoint)])),
     ]))
     model_line = assign(target, call(family.application.name, [
