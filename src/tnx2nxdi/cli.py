@@ -66,8 +66,8 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               show_default=True, help="Color the diff (auto: only on a terminal).")
 @click.option("--stdin-filename", metavar="NAME",
               help="The name of the file read from '-' (decides its kind and messages).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Files processed in parallel.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Files processed in parallel [default: the CPU count; 1 for one file].")
 @click.option("--list-rules", is_flag=True, help="List every rule code and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule, with an example, and exit.")
 @click.version_option(__version__, prog_name="tnx2nxdi")
@@ -76,7 +76,7 @@ def main(
     ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool, output_format: str,
     show_fixes: bool, select: frozenset[str], ignore: frozenset[str], target_version: str,
     compiled_model_path: str | None, exclude: tuple[str, ...], force_exclude: bool,
-    exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int,
+    exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int | None,
     list_rules: bool, explain: str | None,
 ) -> None:
     """Migrate Transformers NeuronX (TNx) code in PATHS to NeuronX Distributed Inference.
@@ -115,7 +115,7 @@ def main(
         select=(select or None) if given("select") else configured.select,
         ignore=ignore if given("ignore") else configured.ignore,
         mode="diff" if diff else "check" if check else "write",
-        jobs=jobs,
+        jobs=jobs or 0,  # 0: one worker per CPU (runner.run)
         exclude=tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude) if given(
             "exclude") else configured.exclude,
         force_exclude=force_exclude,
@@ -126,7 +126,7 @@ def main(
                         exit_zero_even_if_changed, use_color))
     from tnx2nxdi.runner import run
 
-    result = run(paths, options)
+    result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
     _print_run(result, options, output_format, show_fixes, use_color)
     sys.exit(_exit_code(result, exit_zero_even_if_changed))
 

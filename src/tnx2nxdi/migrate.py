@@ -70,6 +70,7 @@ def _migrate_module(
         plan_follow_ups(analysis, ctx, plan)
     still_used = plan_imports(analysis, ctx, plan)
     report_leftovers(still_used, ctx)
+    suppression.report_suppressed_uses(analysis, still_used, frozen, ctx)
     if suppressed.to_freeze(ctx.findings) - frozen:  # ignore[CODES] matched: plan again
         return _migrate_module(module, source, options, suppressed.to_freeze(ctx.findings))
     suppression.keep_frozen(plan, frozen, suppressed)

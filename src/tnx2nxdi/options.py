@@ -18,6 +18,7 @@ class Options:
     ignore: frozenset[str] = frozenset()
     #: "write" (in place), "diff" or "check": only "write" touches files.
     mode: str = "write"
+    #: Worker processes for the files that need parsing (below 1: one per CPU; see runner.run).
     jobs: int = 1
     #: Exclude globs as made by ``discovery.anchor``; ``force_exclude`` applies them (and
     #: ``.gitignore``) to explicitly named files too.

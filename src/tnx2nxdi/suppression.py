@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tnx2nxdi.analysis import Analysis
+from tnx2nxdi.analysis import Analysis, ImportBinding
 from tnx2nxdi.locate import statement_positions
-from tnx2nxdi.transforms._base import PendingFinding, Plan
+from tnx2nxdi.mappings import TNX_PACKAGE
+from tnx2nxdi.transforms._base import Context, PendingFinding, Plan
 
 MARKER = "tnx2nxdi: ignore"
 _COMMENT = re.compile(r"#\s*tnx2nxdi:\s*ignore\b(?:\[([^\]]*)\])?")
@@ -107,6 +108,31 @@ def resolve_references(analysis: Analysis, frozen: frozenset[int]) -> None:
         if statement is not None and id(statement) in frozen and target is not None:
             target.references.remove(reference)
             reference.target = None
+
+
+def report_suppressed_uses(
+    analysis: Analysis, still_used: Iterable[ImportBinding], frozen: frozenset[int],
+    ctx: Context,
+) -> None:
+    """A TNx name read only on ignored lines still ties the file to TNx: say so at its import
+    (unless the import is ignored too), so that suppression never yields a false all-clear.
+    Names without another finding already got TNX990 from ``report_leftovers``."""
+    if not frozen:
+        return
+    for binding in still_used:
+        if binding.local not in ctx.accounted or id(binding.statement) in frozen:
+            continue
+        reads = [r for r in analysis.references
+                 if r.key == binding.local and r.statement is not None]
+        if reads and all(id(r.statement) in frozen for r in reads):
+            ctx.report(
+                "TNX990",
+                f"{binding.local} still comes from {TNX_PACKAGE} ({binding.qualified}) and is "
+                f"used only on lines marked '# {MARKER}'; migrate them by hand, or mark this "
+                "import too to keep TNx on purpose",
+                binding.statement,
+                fixed=False,
+            )
 
 
 def keep_frozen(plan: Plan, frozen: frozenset[int], suppressions: Suppressions) -> None:

@@ -1,0 +1,122 @@
+"""Which files a run looks at: .gitignore, --exclude globs, explicit files and --force-exclude."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tnx2nxdi.discovery import anchor, gather
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def files(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n")
+
+
+def found(paths: list[Path], exclude: tuple[str, ...] = (), *, force: bool = False,
+          root: Path) -> list[str]:
+    return [
+        p.resolve().relative_to(root.resolve()).as_posix()
+        for p in gather([str(p) for p in paths], exclude, force_exclude=force)
+    ]
+
+
+def git_init(root: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+def test_walk_is_sorted_and_skips_environments(tmp_path: Path) -> None:
+    files(tmp_path, "b.py", "a.py", "pkg/c.py", "notes.txt", ".venv/lib/x.py",
+          "env/pyvenv.cfg", "env/lib/y.py", "pkg/__pycache__/c.py")
+    assert found([tmp_path], root=tmp_path) == ["a.py", "b.py", "pkg/c.py"]
+
+
+@needs_git
+def test_gitignored_paths_are_skipped_when_walking(tmp_path: Path) -> None:
+    git_init(tmp_path)
+    (tmp_path / ".gitignore").write_text("generated/\n*_pb2.py\n")
+    files(tmp_path, "keep.py", "generated/model.py", "proto/api_pb2.py", "proto/api.py")
+    assert found([tmp_path], root=tmp_path) == ["keep.py", "proto/api.py"]
+
+
+@needs_git
+def test_tracked_and_untracked_files_are_both_seen(tmp_path: Path) -> None:
+    git_init(tmp_path)
+    files(tmp_path, "tracked.py", "untracked.py")
+    subprocess.run(["git", "add", "tracked.py"], cwd=tmp_path, check=True)
+    assert found([tmp_path], root=tmp_path) == ["tracked.py", "untracked.py"]
+
+
+@needs_git
+def test_walking_a_subdirectory_of_a_work_tree(tmp_path: Path) -> None:
+    git_init(tmp_path)
+    (tmp_path / ".gitignore").write_text("sub/skip.py\n")
+    files(tmp_path, "sub/keep.py", "sub/skip.py", "top.py")
+    assert found([tmp_path / "sub"], root=tmp_path) == ["sub/keep.py"]
+
+
+def test_outside_git_nothing_is_skipped_for_gitignore(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("*.py\n")
+    files(tmp_path, "a.py")
+    assert found([tmp_path], root=tmp_path) == ["a.py"]
+
+
+def test_exclude_globs(tmp_path: Path) -> None:
+    files(tmp_path, "a.py", "legacy/old.py", "pkg/legacy/old.py", "pkg/b_old.py",
+          "pkg/gen/x.py", "gen/y.py")
+    exclude = (anchor("legacy", tmp_path), anchor("*_old.py", tmp_path),
+               anchor("pkg/gen", tmp_path))
+    assert found([tmp_path], exclude, root=tmp_path) == ["a.py", "gen/y.py"]
+
+
+def test_explicit_files_are_processed_unless_force_exclude(tmp_path: Path) -> None:
+    files(tmp_path, "legacy/old.py", "a.py")
+    exclude = (anchor("legacy", tmp_path),)
+    named = [tmp_path / "legacy" / "old.py", tmp_path / "a.py"]
+    assert found(named, exclude, root=tmp_path) == ["legacy/old.py", "a.py"]
+    assert found(named, exclude, force=True, root=tmp_path) == ["a.py"]
+
+
+@needs_git
+def test_force_exclude_applies_gitignore_to_explicit_files(tmp_path: Path) -> None:
+    git_init(tmp_path)
+    (tmp_path / ".gitignore").write_text("scratch.py\n")
+    files(tmp_path, "scratch.py", "a.py")
+    named = [tmp_path / "scratch.py", tmp_path / "a.py"]
+    assert found(named, root=tmp_path) == ["scratch.py", "a.py"]
+    assert found(named, force=True, root=tmp_path) == ["a.py"]
+
+
+def test_bare_names_match_the_path_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files(tmp_path, "proj/legacy/a.py")
+    monkeypatch.chdir(tmp_path / "proj")
+    # The directory the checkout lives in is not part of a relative path, so it never matches.
+    above = (anchor(tmp_path.name, tmp_path),)
+    assert [str(p) for p in gather(["legacy/a.py"], above, force_exclude=True)] == [
+        "legacy/a.py"
+    ]
+    inside = (anchor("legacy", tmp_path),)
+    assert list(gather(["legacy/a.py"], inside, force_exclude=True)) == []
+
+
+def test_anchor() -> None:
+    base = Path("/repo")
+    assert anchor("legacy", base) == "legacy"
+    assert anchor("legacy/", base) == "legacy"
+    assert anchor("./src/gen/*", base) == "/repo/src/gen/*"
+    assert anchor("/abs/path", base) == "/abs/path"
+    assert anchor("a[b]/c", Path("/we[i]rd")) == "/we[[]i]rd/a[b]/c"
+
+
+def test_each_file_once(tmp_path: Path) -> None:
+    files(tmp_path, "a.py")
+    assert found([tmp_path, tmp_path / "a.py"], root=tmp_path) == ["a.py"]

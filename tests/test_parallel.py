@@ -1,0 +1,88 @@
+"""Parallel runs change nothing: every fixture, run through ``runner.run`` with a process pool,
+gives the same files, results and order as a serial run, and the expected outputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, render
+from tests.test_fixtures import _options
+from tnx2nxdi.findings import FileResult, RunResult
+from tnx2nxdi.options import Options
+from tnx2nxdi.runner import run
+
+#: Every input the runner would pick up in the fixture tree (pairs' inputs and no-op files).
+INPUTS = sorted(
+    path for path in FIXTURES.rglob("*")
+    if path.is_file() and (".in." in path.name or ".noop." in path.name)
+)
+
+
+def _groups() -> dict[tuple[tuple[str, object], ...], list[Path]]:
+    """Fixtures by the options their first line asks for (one run per set of options)."""
+    groups: dict[tuple[tuple[str, object], ...], list[Path]] = {}
+    for path in INPUTS:
+        options = _options(path) if path.suffix == ".py" else {}
+        groups.setdefault(tuple(sorted(options.items())), []).append(path)
+    return groups
+
+
+def _copy(paths: list[Path], root: Path) -> list[Path]:
+    copies = []
+    for path in paths:
+        copy = root / path.relative_to(FIXTURES)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        copies.append(copy)
+    return copies
+
+
+def _relative(result: RunResult, root: Path) -> list[FileResult]:
+    return [
+        FileResult(str(Path(file.path).relative_to(root)), file.original, file.migrated,
+                   file.findings, file.error, file.diff_units, file.skipped)
+        for file in result.files
+    ]
+
+
+@pytest.mark.parametrize("mode", ["write", "check"])
+def test_fixtures_in_a_pool_match_a_serial_run(tmp_path: Path, mode: str) -> None:
+    assert len(INPUTS) >= 20
+    for number, (options, paths) in enumerate(_groups().items()):
+        trees, results = [], []
+        for jobs in (1, 2):
+            root = tmp_path / f"group{number}-j{jobs}"
+            copies = _copy(paths, root)
+            result = run([str(root)], Options(mode=mode, jobs=jobs, **dict(options)))  # type: ignore[arg-type]
+            assert len(result.files) == len(copies)
+            trees.append({copy.relative_to(root): copy.read_bytes() for copy in copies})
+            results.append(_relative(result, root))
+        assert results[0] == results[1]
+        assert trees[0] == trees[1]
+        assert not list(tmp_path.rglob("*.tnx2nxdi")), "a temporary file was left behind"
+
+
+def test_pool_writes_every_python_fixture_as_expected(tmp_path: Path) -> None:
+    """The pool's written files and findings are the fixture expectations, byte for byte."""
+    checked = 0
+    for options, paths in _groups().items():
+        python = [path for path in paths if path.suffix == ".py"]
+        root = tmp_path / f"run{checked}"
+        copies = _copy(python, root)
+        result = run([str(root)], Options(mode="write", jobs=2, **dict(options)))  # type: ignore[arg-type]
+        by_path = {Path(file.path): file for file in result.files}
+        for source, copy in zip(python, copies, strict=True):
+            file = by_path[copy]
+            assert file.error is None, (source, file.error)
+            if ".noop." in source.name:
+                assert copy.read_bytes() == source.read_bytes(), source
+                continue
+            expected = source.with_name(source.name.replace(".in.py", ".out.py"))
+            findings = source.with_name(source.name.replace(".in.py", ".findings.txt"))
+            assert copy.read_text() == expected.read_text(), source
+            assert render(file.findings) == findings.read_text(), source
+            checked += 1
+    assert checked >= 10

@@ -1,0 +1,134 @@
+"""``# tnx2nxdi: ignore`` keeps a statement as it is, with no finding about it; ``ignore[CODES]``
+does so only when one of those codes is found there. Suppression never yields a false all-clear:
+a TNx name used only on ignored lines is reported at its import."""
+
+from __future__ import annotations
+
+from tests.helpers import assert_migrated, assert_unchanged, codes, migrate
+
+KEPT_LINE = (
+    "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8)  # tnx2nxdi: ignore\n"
+)
+IMPORT_REPORTED = (
+    "# TODO(tnx2nxdi): TNX990 LlamaForSampling still comes from transformers_neuronx "
+    "(transformers_neuronx.LlamaForSampling) and is used only on lines marked "
+    "'# tnx2nxdi: ignore'; migrate them by hand, or mark this import too to keep TNx on purpose"
+)
+
+
+def test_ignored_construction_is_kept_and_its_import_reported() -> None:
+    findings = assert_migrated(
+        f"""\
+        from transformers_neuronx import LlamaForSampling
+        {KEPT_LINE}""",
+        f"""\
+        {IMPORT_REPORTED}
+        from transformers_neuronx import LlamaForSampling
+        {KEPT_LINE}""",
+    )
+    assert [(f.code, f.line, f.fixed) for f in findings] == [("TNX990", 1, False)]
+
+
+def test_ignoring_the_import_as_well_keeps_the_file_as_it_is_with_no_finding() -> None:
+    findings = assert_unchanged(
+        f"""\
+        from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore
+        {KEPT_LINE}"""
+    )
+    assert findings == ()
+
+
+def test_ignored_use_of_a_migrated_model_is_kept() -> None:
+    code, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8)\n"
+        "model.to_neuron()  # tnx2nxdi: ignore\n"
+        "print(model)\n"
+    )
+    assert "model = NeuronLlamaForCausalLM('/m/llama', config)\n" in code
+    assert code.endswith("model.to_neuron()  # tnx2nxdi: ignore\nprint(model)\n")
+    assert "TNX401" not in codes(findings)
+    assert "transformers_neuronx" not in code
+
+
+def test_ignored_import_line_stays_and_nxdi_imports_follow_it() -> None:
+    code, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8)\n"
+    )
+    assert code.startswith(
+        "from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore\nimport torch\n"
+    )
+    assert "model = NeuronLlamaForCausalLM('/m/llama', config)\n" in code
+    assert "TNX101" not in codes(findings)
+    compile(code, "<migrated>", "exec")
+
+
+def test_ignored_config_variable_leaves_its_model_for_a_person() -> None:
+    code, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+        "nc = NeuronConfig(attention_layout='BSH')  # tnx2nxdi: ignore\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
+    )
+    assert "nc = NeuronConfig(attention_layout='BSH')  # tnx2nxdi: ignore\n" in code
+    assert "TNX303" not in codes(findings)
+    assert [(f.code, f.line) for f in findings] == [("TNX990", 1), ("TNX901", 3)]
+
+
+def test_comment_on_any_line_of_a_multi_line_statement() -> None:
+    source = (
+        "from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore\n"
+        "model = LlamaForSampling.from_pretrained(\n"
+        "    '/m/llama',\n"
+        "    tp_degree=8,  # tnx2nxdi: ignore\n"
+        ")\n"
+    )
+    assert migrate(source) == (source, ())
+
+
+def test_coded_ignore_freezes_only_when_its_code_is_found() -> None:
+    matching = (
+        "from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')  # tnx2nxdi: ignore[TNX2]\n"
+    )
+    assert migrate(matching) == (matching, ())
+    other, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')  # tnx2nxdi: ignore[TNX5]\n"
+    )
+    assert "NeuronLlamaForCausalLM" in other and "TNX201" in codes(findings)
+
+
+def test_coded_ignore_of_a_dropped_option() -> None:
+    source = (
+        "from transformers_neuronx import LlamaForSampling, NeuronConfig  # tnx2nxdi: ignore\n"
+        "nc = NeuronConfig(attention_layout='BSH')\n"
+        "model = LlamaForSampling.from_pretrained(\n"
+        "    '/m/llama', neuron_config=nc)  # tnx2nxdi: ignore[TNX303, TNX304]\n"
+    )
+    code, findings = migrate(source)
+    assert code == source and findings == ()
+
+
+def test_comment_text_inside_a_string_is_not_a_suppression() -> None:
+    code, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "note = '# tnx2nxdi: ignore'\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')\n"
+    )
+    assert "NeuronLlamaForCausalLM" in code and "TNX201" in codes(findings)
+
+
+def test_unrelated_ignored_line_changes_nothing() -> None:
+    plain, plain_findings = migrate(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "x = 1\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')\n"
+    )
+    marked, marked_findings = migrate(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "x = 1  # tnx2nxdi: ignore\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')\n"
+    )
+    assert marked == plain.replace("x = 1\n", "x = 1  # tnx2nxdi: ignore\n")
+    assert codes(marked_findings) == codes(plain_findings)
