@@ -288,6 +288,13 @@ def test_an_unparsable_cell_is_an_error_naming_the_cell() -> None:
     assert result.error is not None and result.error.startswith("cannot parse: cell 3, line ")
 
 
+def test_top_level_await_is_an_error_naming_the_cell() -> None:
+    data = _notebook(IMPORT, "import asyncio\nawait asyncio.sleep(0)\n")
+    result, new_data = process_bytes(data, Options(), "n.ipynb")
+    assert new_data == data
+    assert result.error == "cannot migrate: cell 2, line 2: 'await' outside function"
+
+
 def test_crlf_notebook_keeps_its_newlines() -> None:
     data = _notebook(IMPORT + "import torch\n", BUILD).replace(b"\n", b"\r\n")
     new_data = _written(data)

@@ -176,12 +176,22 @@ def _parses(cell: _Cell) -> bool:
     it out could leave TNx calls on a migrated model behind without a word (a model variable
     does not say it came from TNx)."""
     try:
-        ast.parse(cell.masked)
+        tree = ast.parse(cell.masked)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        line = getattr(error, "lineno", None) or 1
-        reason = getattr(error, "msg", None) or error.__class__.__name__
-        raise NotebookError(f"cannot parse: cell {cell.number}, line {line}: {reason}") from None
+        raise NotebookError(_cell_error("cannot parse", cell, error)) from None
+    try:
+        # Errors the parser lets through ('await' outside function: IPython's autoawait)
+        # would otherwise surface as the core's "did not compile" safety net.
+        compile(tree, f"<cell {cell.number}>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise NotebookError(_cell_error("cannot migrate", cell, error)) from None
     return True
+
+
+def _cell_error(what: str, cell: _Cell, error: Exception) -> str:
+    line = getattr(error, "lineno", None) or 1
+    reason = getattr(error, "msg", None) or error.__class__.__name__
+    return f"{what}: cell {cell.number}, line {line}: {reason}"
 
 
 # -- masking IPython syntax ---------------------------------------------------------------------
