@@ -213,8 +213,10 @@ _AMP_TO_TORCH: Mapping[LiteralValue, str] = {
 
 FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule(
-        "batch_size", ("batch_size",), Translation.COPY,
-        "same meaning; carried over explicitly", "TNx llama/model.py __init__; NxDI config.py",
+        "batch_size", ("batch_size",), Translation.MAX_OF_LIST,
+        "same meaning; carried over explicitly. TNx compiles every size of a list; NxDI compiles "
+        "one, so a list becomes its maximum (smaller batches are padded)",
+        "TNx llama/model.py __init__ (bucket.batch_sizes); NxDI config.py",
         tnx_default=1, carry_default=True,
     ),
     OptionRule(

@@ -144,3 +144,14 @@ def test_dynamic_configs_are_left_as_they_are(config_args: str) -> None:
 def test_quant_none_is_the_default() -> None:
     config, found = config_of("", "quant=None")
     assert "quantized" not in config and "TNX303" not in found
+
+
+def test_a_list_of_batch_sizes_becomes_its_maximum_with_a_finding() -> None:
+    config, found = config_of("batch_size=[1, 4], ")
+    assert "batch_size=4," in config
+    assert "TNX306" in found
+
+
+def test_batch_size_in_a_variable_is_copied() -> None:
+    config, found = config_of("batch_size=n, ")
+    assert "batch_size=n," in config and "TNX306" not in found

@@ -135,12 +135,17 @@ class OptionTranslator:
         if isinstance(literal, tuple) and literal:
             for name in rule.nxdi:
                 self._put(into, name, expr(str(max(literal))))
-            self._put(into, m.LIST_BUCKETS_KEY[rule.tnx], _int_list(literal))
+            buckets = m.LIST_BUCKETS_KEY.get(rule.tnx)
+            if buckets is None:
+                self.ctx.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}",
+                                self.anchor, fixed=False)
+                return
+            self._put(into, buckets, _int_list(literal))
             self._put(into, m.BUCKETING_FLAG[0], expr(m.BUCKETING_FLAG[1]))
             return
         for name in rule.nxdi:
             self._put(into, name, value)
-        if isinstance(literal, NotLiteral):
+        if isinstance(literal, NotLiteral) and rule.tnx in m.LIST_BUCKETS_KEY:
             self.ctx.report(
                 "TNX306",
                 f"{rule.tnx}={code_of(value)} is not a literal: if it is a list, set "
