@@ -41,9 +41,9 @@ _SETDEFAULT = "setdefault"
 #: Names of the NeuronConfig options an override may carry in their TNx spelling.
 _TNX_OVERRIDE_KEYS: frozenset[str] = frozenset(rule.tnx for rule in m.NEURON_CONFIG_OPTIONS)
 #: The TNx class standing for each sub-config field (the translator resolves calls to them).
-_SUBCONFIG_CLASS: dict[str, str] = {}
-for _qualified, _field in m.SUBCONFIG_CLASSES.items():
-    _SUBCONFIG_CLASS.setdefault(_field, _qualified)
+_SUBCONFIG_CLASS: dict[str, str] = {
+    name: qualified for qualified, name in reversed(list(m.SUBCONFIG_CLASSES.items()))
+}
 _NESTED_NAMES = {symbol.name for symbol in m.SUBCONFIG_NESTED_CLASS.values()}
 
 
