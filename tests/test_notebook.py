@@ -239,6 +239,13 @@ def test_lines_that_only_look_like_ipython_are_python() -> None:
         "__tnx2nxdi_ipython_1__\n"
 
 
+def test_line_numbers_are_pythons_even_with_form_feeds() -> None:
+    cell = _Cell(1, 1, "x = 1  # \x0c!not a new line\n!ls\ny = '\u2028'\n")
+    assert _mask(cell, iter(range(1, 10)))
+    assert cell.masked == "x = 1  # \x0c!not a new line\n__tnx2nxdi_ipython_1__\ny = '\u2028'\n"
+    assert cell.ipython == [(1, 2, "!ls\n")]
+
+
 def test_cells_with_a_non_python_cell_magic_are_left_out() -> None:
     bash = "%%bash\npython -c 'from transformers_neuronx import LlamaForSampling'\n"
     data = _notebook(IMPORT + "import torch\n", BUILD, bash)

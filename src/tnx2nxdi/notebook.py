@@ -46,6 +46,7 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 #: ``?obj``, ``??obj``, ``obj?``, ``obj??`` (IPython help), and ``name = !cmd`` / ``= %magic``.
 _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.\[\]()'\"]+\?\??)\s*$")
 _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
 #: The rule of IPython lines that still name TNx (they are never rewritten).
 IPYTHON_RULE = "TNX102"
@@ -65,6 +66,7 @@ class _Cell:
     index: int  # position in ``cells``
     text: str  # the cell's source as one string
     masked: str = ""
+    tree: ast.Module | None = None  # of ``masked``
     #: Placeholder number -> the original physical line (with its newline, if any).
     restores: dict[int, str] = field(default_factory=dict)
     #: Line magics and shell escapes: (first placeholder number, 1-based line, all their text).
@@ -176,7 +178,7 @@ def _parses(cell: _Cell) -> bool:
     it out could leave TNx calls on a migrated model behind without a word (a model variable
     does not say it came from TNx)."""
     try:
-        tree = ast.parse(cell.masked)
+        tree = cell.tree = ast.parse(cell.masked)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise NotebookError(_cell_error("cannot parse", cell, error)) from None
     try:
@@ -199,7 +201,7 @@ def _cell_error(what: str, cell: _Cell, error: Exception) -> str:
 
 def _mask(cell: _Cell, counter: Iterator[int]) -> bool:
     """Fill ``cell.masked``; False when the cell is not Python (a non-Python cell magic)."""
-    lines = cell.text.splitlines(keepends=True)
+    lines = _physical_lines(cell.text)
     masked: list[str] = []
     state = _Scanner()
     continued = False  # the previous line was an IPython line ending in a backslash
@@ -226,6 +228,12 @@ def _mask(cell: _Cell, counter: Iterator[int]) -> bool:
         masked.append(line)
     cell.masked = "".join(masked)
     return True
+
+
+def _physical_lines(text: str) -> list[str]:
+    """Lines as Python counts them (``str.splitlines`` also splits at form feeds and
+    ``\\u2028``, which Python does not), with their endings."""
+    return _PHYSICAL_LINE.findall(text)
 
 
 def _is_ipython(line: str) -> bool:
@@ -298,9 +306,10 @@ def _join(cells: list[_Cell]) -> tuple[str, list[tuple[int, int]]]:
     starts: list[tuple[int, int]] = []
     line = 1
     for cell in cells:
-        if SENTINEL in cell.masked:
-            raise NotebookError(f"cell {cell.number} contains {SENTINEL.strip()!r}, "
-                                "which tnx2nxdi uses to mark cell boundaries")
+        for reserved in (SENTINEL, _PLACEHOLDER.split("{")[0]):
+            if reserved in cell.text:
+                raise NotebookError(f"cell {cell.number} contains {reserved.strip()!r}, "
+                                    "which tnx2nxdi uses while it migrates a notebook")
         body = cell.masked if not cell.masked or cell.masked.endswith("\n") else (
             cell.masked + "\n")
         parts.append(f"{SENTINEL}{cell.number}\n{body}")
@@ -356,7 +365,7 @@ def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
     names = _tnx_names(cells)
     findings = []
     for cell in cells:
-        lines = cell.text.splitlines()
+        lines = _physical_lines(cell.text)
         for number, at, text in cell.ipython:
             message = _ipython_message(text, names)
             if message is None:
@@ -374,7 +383,7 @@ def _tnx_names(cells: list[_Cell]) -> set[str]:
     """Names the notebook imports from TNx (any cell)."""
     names: set[str] = set()
     for cell in cells:
-        for node in ast.walk(ast.parse(cell.masked)):
+        for node in ast.walk(cell.tree or ast.parse(cell.masked)):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level and (
                 node.module.split(".")[0] == TNX_PACKAGE
             ):
@@ -458,7 +467,7 @@ def _source_spans(text: str, notebook: dict[str, Any]) -> dict[int, tuple[int, i
     """
     decoder = json.JSONDecoder()
     spans: dict[int, tuple[int, int]] = {}
-    position = text.find('"cells"')
+    position = max(0, text.find('"cells"'))
     for index, cell in enumerate(notebook["cells"]):
         while True:
             match = _KEY_SOURCE.search(text, position)
