@@ -106,6 +106,22 @@ def test_inline_framework_prefix_is_rewritten_in_place() -> None:
     assert [f.code for f in findings] == ["TNX601"]
 
 
+def test_only_the_framework_value_is_rewritten_on_its_line() -> None:
+    code, _ = _migrate("pip install transformers-neuronx && "
+                       "VLLM_NEURON_FRAMEWORK=transformers-neuronx vllm serve /m --device neuron\n")
+    assert code == ("pip install transformers-neuronx && "
+                    "VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference vllm serve /m "
+                    "--device neuron\n")
+
+
+def test_speculation_with_more_than_one_sequence_is_reported_on_the_command() -> None:
+    code, findings = _migrate("vllm serve /m --device neuron --speculative-model /d \\\n"
+                              "    --max-num-seqs 4\n")
+    assert [(f.code, f.line) for f in findings if not f.fixed] == [("TNX604", 1)]
+    assert code.splitlines()[1].startswith("# TODO(tnx2nxdi): TNX604")
+    _bash_n(code)
+
+
 def test_double_quoted_and_equals_forms_keep_their_quoting() -> None:
     code, _ = _migrate(
         'vllm serve /m --device neuron --override-neuron-config="{\\"fuse_qkv\\": true}"\n')

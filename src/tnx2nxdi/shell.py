@@ -193,9 +193,11 @@ def _select_nxdi(commands: list[_Command], result: _Result, options: Options) ->
     for command, match in framework:
         value = _unquote(match.group(1))
         if value == m.VLLM_FRAMEWORK_TNX:
-            line = _line_of(command, match.start(1), result)
+            line = _line_of(command, match.start(1))
+            column = match.start(1) - (command.text.rfind("\n", 0, match.start(1)) + 1)
             old = result.lines[line]
-            result.lines[line] = old.replace(m.VLLM_FRAMEWORK_TNX, m.VLLM_FRAMEWORK_NXDI, 1)
+            result.lines[line] = old[:column] + old[column:].replace(
+                m.VLLM_FRAMEWORK_TNX, m.VLLM_FRAMEWORK_NXDI, 1)
             result.report("TNX601", f"{m.VLLM_FRAMEWORK_ENV} now selects {m.VLLM_FRAMEWORK_NXDI} "
                           f"(was {m.VLLM_FRAMEWORK_TNX})", line, fixed=True, options=options)
         else:
@@ -254,12 +256,14 @@ def _top(lines: list[str]) -> int:
     return index
 
 
-def _line_of(command: _Command, offset: int, result: _Result) -> int:
+def _line_of(command: _Command, offset: int) -> int:
     return command.first + command.text.count("\n", 0, offset)
 
 
 def _override(command: _Command, result: _Result, options: Options) -> None:
-    from tnx2nxdi.transforms._base import Context  # LibCST only for scripts that need it
+    import libcst as cst  # LibCST only for scripts that need it
+
+    from tnx2nxdi.transforms._base import Context
     from tnx2nxdi.transforms.config import Dynamic
     from tnx2nxdi.transforms.vllm import translate_json
 
@@ -270,7 +274,7 @@ def _override(command: _Command, result: _Result, options: Options) -> None:
     position = 0
     changes: list[str] = []
     ctx = Context(options)
-    anchor = _Anchor()
+    anchor = cst.Pass()  # the translator anchors findings to a node; here: to this command
     for match in _OVERRIDE.finditer(text):
         word = _read_word(text, match.end())
         if word is None or word.dynamic:
@@ -281,7 +285,7 @@ def _override(command: _Command, result: _Result, options: Options) -> None:
                           command.first, fixed=False, options=options)
             continue
         try:
-            translated = translate_json(word.value, ctx, anchor.node, model_name)
+            translated = translate_json(word.value, ctx, anchor, model_name)
         except Dynamic as why:
             result.report("TNX603", f"{m.SHELL_OVERRIDE_FLAG} left as it is ({why}): make sure "
                           "it uses only NxDI NeuronConfig keys", command.first, fixed=False,
@@ -302,15 +306,6 @@ def _override(command: _Command, result: _Result, options: Options) -> None:
     result.lines[command.first:command.last + 1] = _same_count(new_lines, command)
     result.report("TNX602", f"{m.SHELL_OVERRIDE_FLAG} translated for NxDI: " + "; ".join(changes),
                   command.first, fixed=True, options=options)
-
-
-class _Anchor:
-    """Findings of the option translator need an anchor node; scripts locate them by command."""
-
-    def __init__(self) -> None:
-        import libcst as cst
-
-        self.node = cst.Pass()
 
 
 def _same_count(new_lines: list[str], command: _Command) -> list[str]:
@@ -413,7 +408,7 @@ def _environment(command: _Command, result: _Result, options: Options) -> None:
         message = env_message(match.group(1), _unquote(match.group(2)), m.SHELL_OVERRIDE_FLAG)
         if message is None:
             continue
-        line = _line_of(command, match.start(1), result)
+        line = _line_of(command, match.start(1))
         start = code.rfind("\n", 0, match.start(1)) + 1
         result.report(message[0], message[1], line, fixed=False, options=options,
                       marker_at=command.first, column=match.start(1) - start + 1)
