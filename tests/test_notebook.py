@@ -18,6 +18,8 @@ from typing import Any
 import nbformat
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.execution import compare, requested, run_program
 from tests.helpers import FIXTURES, render
@@ -368,3 +370,55 @@ def test_non_notebook_runs_do_not_import_nbformat(tmp_path: Path) -> None:
         "assert 'nbformat' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- generated notebooks ------------------------------------------------------------------------
+
+_SNIPPETS = (
+    "import torch\n", IMPORT, "from transformers_neuronx import NeuronConfig\n",
+    "neuron_config = NeuronConfig()\n",
+    'model = LlamaForSampling.from_pretrained("/m/llama", tp_degree=8)\n',
+    "model.to_neuron()\n", "out = model.sample(ids, sequence_length=64)\n",
+    "ids = torch.tensor([[1, 2]])\n", "%pip install -U sentencepiece\n", "!neuron-ls\n",
+    "%env NEURON_CC_FLAGS=-O1\n", "files = !ls\n", "torch?\n", "if True:\n    !echo hi\n",
+    "x = (1\n     % 2)\n", "s = '''\n!inside\n'''\n", "# a comment\n", "\n",
+    "def f():\n    return model\n", "%pip install transformers-neuronx\n",
+)
+
+
+def _cell_sources(draw: st.DrawFn) -> list[str]:
+    count = draw(st.integers(min_value=1, max_value=5))
+    cells = []
+    for _ in range(count):
+        parts = draw(st.lists(st.sampled_from(_SNIPPETS), max_size=4))
+        text = "".join(parts)
+        if draw(st.booleans()):
+            text = text.rstrip("\n")  # Jupyter stores no final newline
+        if draw(st.booleans()) and text:
+            text = "%%time\n" + text
+        cells.append(text)
+    return cells
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.composite(_cell_sources)(), st.booleans())
+def test_generated_notebooks_keep_ipython_lines_and_reach_a_fixed_point(
+    sources: list[str], as_lines: bool
+) -> None:
+    data = _notebook(*[s.splitlines(keepends=True) if as_lines else s for s in sources])
+    result, new_data = process_bytes(data, Options(), "gen.ipynb")
+    if result.error is not None:
+        assert new_data == data
+        assert result.error.startswith(("cannot parse: cell", "cannot migrate: cell")), (
+            result.error)
+        return
+    nbformat.validate(json.loads(new_data))
+    assert _without_sources(new_data.decode()) == _without_sources(data.decode())
+    for old, new in zip(sources, _cells(new_data), strict=True):
+        ipython = [line for line in old.splitlines() if line.lstrip().startswith(("%", "!"))
+                   and "inside" not in line]
+        kept = [line for line in new.splitlines() if line.lstrip().startswith(("%", "!"))
+                and "inside" not in line]
+        assert kept == ipython
+    again, again_data = process_bytes(new_data, Options(), "gen.ipynb")
+    assert again.error is None and again_data == new_data
