@@ -23,6 +23,7 @@ from tnx2nxdi.transforms._base import Context, PendingFinding, Plan, marker_text
 from tnx2nxdi.transforms.imports import plan_imports
 from tnx2nxdi.transforms.manual import report_leftovers
 from tnx2nxdi.transforms.model_classes import plan_follow_ups, plan_models
+from tnx2nxdi.transforms.vllm import plan_vllm, wants_vllm
 
 _MARKER_LINE = re.compile(r"^[ \t]*" + re.escape(MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$",
                           re.MULTILINE)
@@ -58,7 +59,8 @@ def _migrate_module(
 ) -> Migration:
     analysis = Analysis()
     module.visit(analysis)
-    if not any(analysis.tnx_imports()):
+    vllm = wants_vllm(analysis, source)
+    if not vllm and not any(analysis.tnx_imports()):
         return Migration(source, _existing_markers(source, set(), options))
     suppressed = suppression.find(module, source)  # `# tnx2nxdi: ignore` comments
     frozen = suppressed.bare if frozen is None else frozen
@@ -69,6 +71,8 @@ def _migrate_module(
     if any(analysis.tnx_imports()):
         plan_follow_ups(analysis, ctx, plan)
     still_used = plan_imports(analysis, ctx, plan)
+    if vllm:
+        plan_vllm(module, analysis, ctx, plan)
     report_leftovers(still_used, ctx)
     suppression.report_suppressed_uses(analysis, still_used, frozen, ctx)
     if suppressed.to_freeze(ctx.findings) - frozen:  # ignore[CODES] matched: plan again
