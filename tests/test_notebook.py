@@ -10,6 +10,7 @@ with the findings of ``<case>.findings.txt``; ``<case>.noop.ipynb`` stays byte-i
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from tests.execution import compare, requested, run_program
 from tests.helpers import FIXTURES, render
+from tests.test_precommit import _git, hook_repo, try_repo  # noqa: F401 (hook_repo: a fixture)
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import FileResult
 from tnx2nxdi.notebook import _Cell, _mask, code_cell_sources
@@ -422,3 +424,26 @@ def test_generated_notebooks_keep_ipython_lines_and_reach_a_fixed_point(
         assert kept == ipython
     again, again_data = process_bytes(new_data, Options(), "gen.ipynb")
     assert again.error is None and again_data == new_data
+
+
+# -- pre-commit ---------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_precommit_hook_migrates_staged_notebooks(hook_repo: Path, tmp_path: Path) -> None:  # noqa: F811
+    repo = tmp_path / "project"
+    repo.mkdir()
+    sample = (NOTEBOOKS / "llama_sampling.in.ipynb").read_bytes()
+    clean = (NOTEBOOKS / "no_tnx.noop.ipynb").read_bytes()
+    (repo / "sample.ipynb").write_bytes(sample)
+    (repo / "clean.ipynb").write_bytes(clean)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    result = try_repo(hook_repo, repo, "tnx2nxdi")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "files were modified by this hook" in output
+    assert "sample.ipynb[cell 1]:1:1: TNX102" in output
+    assert (repo / "sample.ipynb").read_bytes() == (
+        NOTEBOOKS / "llama_sampling.out.ipynb").read_bytes()
+    assert (repo / "clean.ipynb").read_bytes() == clean
