@@ -25,7 +25,7 @@ def _options(path: Path) -> dict[str, object]:
     if not first.startswith(prefix):
         return {}
     pairs = (item.split("=", 1) for item in first[len(prefix):].split())
-    return {key: value for key, value in pairs}
+    return dict(pairs)
 
 
 @pytest.mark.parametrize("source", PAIRS, ids=_id)

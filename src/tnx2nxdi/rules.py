@@ -169,7 +169,8 @@ RULES: tuple[Rule, ...] = (
         "`save_pretrained_split(model, dir)` becomes the model's own `save_pretrained(dir)`: the "
         "directory the program loads from still exists. Loading the original checkpoint "
         "directly is simpler still.",
-        "save_pretrained_split(hf_model, './llama-split')", "hf_model.save_pretrained('./llama-split')",
+        "save_pretrained_split(hf_model, './llama-split')",
+        "hf_model.save_pretrained('./llama-split')",
     ),
     Rule(
         "TNX406", "persistent-cache", "NxDI has no Neuron persistent compile cache", "manual",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.helpers import codes, migrate
 
-HEAD = "from transformers_neuronx import LlamaForSampling\nm = LlamaForSampling.from_pretrained('/m/x')\n"
+HEAD = ("from transformers_neuronx import LlamaForSampling\n"
+        "m = LlamaForSampling.from_pretrained('/m/x')\n")
 
 
 def lifecycle(body: str, **options: object) -> tuple[str, list[str]]:
