@@ -314,6 +314,15 @@ def test_crlf_notebook_keeps_its_newlines() -> None:
     assert _written(new_data) == new_data
 
 
+def test_crlf_in_cell_sources_is_kept() -> None:
+    source = (IMPORT + "import torch\n%pip install -U transformers-neuronx\n" + BUILD)
+    data = _notebook(source.replace("\n", "\r\n").rstrip("\r\n"))
+    new_cell = _cells(_written(data))[0]
+    assert "NeuronLlamaForCausalLM(" in new_cell
+    assert new_cell.count("\n") == new_cell.count("\r\n") and not new_cell.endswith("\n")
+    assert "\r\n%pip install -U transformers-neuronx\r\n" in new_cell
+
+
 def test_stdin_with_a_notebook_name(tmp_path: Path) -> None:
     data = _notebook(IMPORT + "import torch\n", BUILD)
     outcome = CliRunner().invoke(main, ["-", "--stdin-filename", "nb.ipynb"], input=data)

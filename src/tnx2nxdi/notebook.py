@@ -37,10 +37,10 @@ from tnx2nxdi.runner import Outcome
 
 #: The comment line that opens each code cell in the joined program.
 SENTINEL = "# tnx2nxdi-cell: "
-_SENTINEL_LINE = re.compile(r"^# tnx2nxdi-cell: (\d+)\n", re.MULTILINE)
+_SENTINEL_LINE = re.compile(r"^# tnx2nxdi-cell: (\d+)\r?\n", re.MULTILINE)
 #: Placeholder statements standing for masked IPython lines (one per physical line).
 _PLACEHOLDER = "__tnx2nxdi_ipython_{}__"
-_PLACEHOLDER_LINE = re.compile(r"^([ \t]*)__tnx2nxdi_ipython_(\d+)__\n?", re.MULTILINE)
+_PLACEHOLDER_LINE = re.compile(r"^([ \t]*)__tnx2nxdi_ipython_(\d+)__(?:\r?\n)?", re.MULTILINE)
 #: Cell magics whose body is Python run in the notebook's namespace: only the first line is masked.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 #: ``?obj``, ``??obj``, ``obj?``, ``obj??`` (IPython help), and ``name = !cmd`` / ``= %magic``.
@@ -66,6 +66,9 @@ class _Cell:
     index: int  # position in ``cells``
     text: str  # the cell's source as one string
     masked: str = ""
+    #: The newline of the cells' code ("\r\n" when most of it uses CRLF): what the program
+    #: is joined with, so that lines the migration writes use it too.
+    newline: str = "\n"
     tree: ast.Module | None = None  # of ``masked``
     #: Placeholder number -> the original physical line (with its newline, if any).
     restores: dict[int, str] = field(default_factory=dict)
@@ -161,13 +164,13 @@ def _source_text(source: Any) -> str:
 
 def _code_cells(notebook: dict[str, Any]) -> list[_Cell]:
     cells = []
-    number = 0
     counter = itertools.count(1)  # placeholder numbers, unique in the whole program
-    for index, cell in enumerate(notebook["cells"]):
-        if cell.get("cell_type") != "code":
-            continue
-        number += 1
-        item = _Cell(number, index, _source_text(cell.get("source", "")))
+    code = [(index, _source_text(cell.get("source", "")))
+            for index, cell in enumerate(notebook["cells"]) if cell.get("cell_type") == "code"]
+    crlf = sum(text.count("\r\n") for _, text in code)
+    newline = "\r\n" if crlf > sum(text.count("\n") for _, text in code) - crlf else "\n"
+    for number, (index, text) in enumerate(code, start=1):
+        item = _Cell(number, index, text, newline=newline)
         if _mask(item, counter) and _parses(item):
             cells.append(item)
     return cells
@@ -248,7 +251,7 @@ def _is_ipython(line: str) -> bool:
 def _placeholder(cell: _Cell, line: str, indent: str, counter: Iterator[int]) -> str:
     number = next(counter)
     cell.restores[number] = line
-    return indent + _PLACEHOLDER.format(number) + "\n"
+    return indent + _PLACEHOLDER.format(number) + cell.newline
 
 
 class _Scanner:
@@ -310,9 +313,9 @@ def _join(cells: list[_Cell]) -> tuple[str, list[tuple[int, int]]]:
             if reserved in cell.text:
                 raise NotebookError(f"cell {cell.number} contains {reserved.strip()!r}, "
                                     "which tnx2nxdi uses while it migrates a notebook")
-        body = cell.masked if not cell.masked or cell.masked.endswith("\n") else (
-            cell.masked + "\n")
-        parts.append(f"{SENTINEL}{cell.number}\n{body}")
+        body = cell.masked if not cell.masked or cell.masked.endswith(("\n", "\r")) else (
+            cell.masked + cell.newline)
+        parts.append(f"{SENTINEL}{cell.number}{cell.newline}{body}")
         starts.append((line, cell.number))
         line += 1 + body.count("\n")
     return "".join(parts), starts
@@ -329,8 +332,8 @@ def _split(code: str, cells: list[_Cell]) -> list[str]:
     texts = []
     for cell, match, end in zip(cells, matches, ends, strict=True):
         segment = _unmask(code[match.end():end], cell)
-        if not cell.text.endswith("\n") and segment.endswith("\n"):
-            segment = segment[:-1]
+        if cell.text and not cell.text.endswith(("\n", "\r")) and segment.endswith("\n"):
+            segment = segment[:-2] if segment.endswith("\r\n") else segment[:-1]
         texts.append(segment)
     return texts
 
@@ -347,8 +350,8 @@ def _unmask(segment: str, cell: _Cell) -> str:
                                 "unchanged")
         if number in cell.markers:
             indent = original[: len(original) - len(original.lstrip(" \t"))]
-            original = f"{indent}{cell.markers[number]}\n{original}"
-        return original if original.endswith("\n") else original + "\n"
+            original = f"{indent}{cell.markers[number]}{cell.newline}{original}"
+        return original if original.endswith(("\n", "\r")) else original + cell.newline
 
     restored = _PLACEHOLDER_LINE.sub(restore, segment)
     if sorted(found) != sorted(cell.restores):
