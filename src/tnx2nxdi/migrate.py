@@ -7,7 +7,9 @@ migration would not compile comes back unchanged with an error.
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +44,8 @@ class MigrationError(Exception):
 
 
 def migrate_source(source: str, options: Options) -> Migration:
+    if _nested_too_deeply(source):
+        return Migration(source, (), "cannot parse: the code is nested too deeply")
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -89,11 +93,36 @@ def _migrate_module(
         compile(code, "<migrated>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError) as error:
         message = f"TNX999 internal error: the migration did not compile ({error}); unchanged"
+        if _python_rejects(source):  # e.g. PEP 695 syntax read by an older Python
+            message = (f"this Python ({sys.version_info[0]}.{sys.version_info[1]}) cannot "
+                       f"compile the file, so its migration cannot be checked; unchanged")
         return Migration(source, (), message)
     positions = statement_positions(module, source)
     located = sorted((_locate(f, positions) for f in pending), key=_order)
     produced = {marker_text(f.code, f.message) for f in pending if f.marker}
     return Migration(code, (*located, *_existing_markers(source, produced, options)))
+
+
+def _nested_too_deeply(source: str) -> bool:
+    """LibCST's native parser overflows the C stack (the process dies) on code nested a few
+    thousand levels deep; CPython's own parser refuses such code cleanly, so it is asked first."""
+    try:
+        compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        return True
+    except SyntaxError as error:
+        return "too many nested" in str(error.msg) or "too complex" in str(error.msg)
+    except ValueError:  # NUL bytes: LibCST reports them
+        return False
+    return False
+
+
+def _python_rejects(source: str) -> bool:
+    try:
+        compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return False
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:

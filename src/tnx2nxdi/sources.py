@@ -46,7 +46,13 @@ def decode_python(data: bytes) -> Decoded:
 
 
 def encode_python(text: str, decoded: Decoded) -> bytes:
-    data = text.encode(decoded.encoding)
+    """Encode in the file's own encoding (a latin-1 file stays latin-1, a BOM stays)."""
+    try:
+        data = text.encode(decoded.encoding)
+    except UnicodeEncodeError as error:
+        raise SourceError(
+            f"the migration cannot be written as {decoded.encoding}: {error.reason}"
+        ) from None
     return codecs.BOM_UTF8 + data if decoded.bom else data
 
 
@@ -63,11 +69,20 @@ def read_bytes(path: Path) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part;
-    the file's permission bits are kept. On failure the original is untouched."""
+    the file's permission bits are kept. On failure the original is untouched.
+
+    A symlink is written through (its target changes, the link stays a link). A file without
+    write permission is refused: a rename could replace it, but its owner said "do not change".
+    """
+    target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
+            target, os.W_OK
+        ):
+            raise SourceError("cannot write: the file is read-only")
         handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tnx2nxdi"
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tnx2nxdi"
         )
     except OSError as error:
         raise SourceError(f"cannot write: {error.strerror or error}") from None
@@ -77,7 +92,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
