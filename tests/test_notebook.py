@@ -10,6 +10,7 @@ with the findings of ``<case>.findings.txt``; ``<case>.noop.ipynb`` stays byte-i
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -135,11 +136,8 @@ def _program(data: bytes) -> str:
     for number, text in code_cell_sources(data):
         cell = _Cell(number, number, text)
         assert _mask(cell, counter), f"cell {number} is not Python"
-        lines = [
-            "pass\n" if line.lstrip().startswith("__tnx2nxdi_ipython_") else line
-            for line in cell.masked.splitlines(keepends=True)
-        ]
-        parts.append("".join(lines).rstrip("\n") + "\n")
+        code = re.sub(r"__tnx2nxdi_ipython_\d+__", "pass", cell.masked)
+        parts.append(code.rstrip("\n") + "\n")
     return "".join(parts)
 
 
@@ -188,6 +186,27 @@ def test_imports_are_added_to_the_cell_of_the_first_tnx_import() -> None:
     assert "transformers_neuronx" not in "".join(cells)
     assert cells[2] == "x = 1\n"
     assert cells[3].startswith("neuron_config = NeuronConfig(")
+
+
+def test_tnx_imports_in_two_cells_still_run_in_order(tmp_path: Path) -> None:
+    """NxDI imports replace the TNx import they stand for, in its cell; the config cell's
+    NeuronConfig moves to the model cell, so every name is imported before it is used."""
+    data = _notebook(
+        "import torch\nfrom transformers_neuronx import NeuronConfig\n",
+        "neuron_config = NeuronConfig(fuse_qkv=True)\n",
+        "from transformers_neuronx.llama.model import LlamaForSampling\n",
+        'model = LlamaForSampling.from_pretrained("/m/llama", neuron_config=neuron_config)\n'
+        "model.to_neuron()\nout = model.sample(torch.tensor([[1, 2]]), sequence_length=32)\n",
+    )
+    new_data = _written(data)
+    cells = _cells(new_data)
+    assert cells[0] == "import torch\n" and cells[1] == ""
+    assert cells[2].startswith("from neuronx_distributed_inference.models.config import")
+    for side in ("tnx", "nxdi"):
+        (tmp_path / side).mkdir()
+    tnx = run_program(_program(data), "tnx", tmp_path=tmp_path / "tnx")
+    nxdi = run_program(_program(new_data), "nxdi", tmp_path=tmp_path / "nxdi")
+    assert requested(tnx) and compare(tnx, nxdi) == []
 
 
 @pytest.mark.parametrize("line", [
