@@ -184,3 +184,133 @@ def test_ignore_suppresses_findings_and_markers(tmp_path: Path) -> None:
     assert result.exit_code == 1  # still changed
     assert "TNX303" not in result.output
     assert "TODO(tnx2nxdi)" not in path.read_text()
+
+
+# -- issue 6: reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ------------
+
+
+def test_markdown_report_for_a_pull_request(tree: Path) -> None:
+    (tree / "pkg" / "drops.py").write_text(DROPS_OPTION)
+    result = invoke("--check", "--output-format", "markdown", str(tree))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("## tnx2nxdi\n\n2 files would be migrated, 1 left unchanged")
+    assert f"| `{tree / 'pkg' / 'serve.py'}` | would be migrated | 0 |" in result.stdout
+    assert "[TNX303](docs/rules.md#tnx303)" in result.stdout
+    assert "Would migrate" not in result.stdout  # one markdown document, nothing else
+
+
+def test_markdown_in_diff_mode_folds_the_diffs_in(tree: Path) -> None:
+    result = invoke("--diff", "--output-format", "markdown", str(tree))
+    assert result.exit_code == 1
+    assert "```diff\n--- " in result.stdout and "-model.to_neuron()\n" in result.stdout
+    assert (tree / "pkg" / "serve.py").read_text() == TNX
+
+
+@pytest.mark.parametrize(("flag", "colored"), [("always", True), ("never", False), ("auto", False)])
+def test_diff_color(tree: Path, flag: str, colored: bool) -> None:
+    # CliRunner's output is not a terminal, so "auto" means no color here.
+    result = invoke("--diff", "--color", flag, str(tree))
+    assert ("\x1b[31m-model.to_neuron()" in result.stdout) is colored
+    assert ("\x1b[" in result.stdout) is colored
+
+
+def test_no_color_environment_variable(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in invoke("--diff", str(tree)).stdout
+    assert "\x1b[" in invoke("--diff", "--color", "always", str(tree)).stdout
+
+
+def test_exclude_and_force_exclude(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree)
+    (tree / "legacy").mkdir()
+    (tree / "legacy" / "old.py").write_text(TNX)
+    walked = invoke("--check", "--exclude", "legacy,*.txt", ".")
+    assert "old.py" not in walked.output and "serve.py" in walked.output
+    named = invoke("--check", "--exclude", "legacy", "legacy/old.py")
+    assert "Would migrate legacy/old.py" in named.output
+    forced = invoke("--check", "--exclude", "legacy", "--force-exclude", "legacy/old.py")
+    assert forced.exit_code == 0 and "old.py" not in forced.output
+
+
+def test_stdin_with_an_excluded_filename_passes_through(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tnx2nxdi]\nexclude = ["vendored"]\n')
+    name = str(tmp_path / "vendored" / "x.py")
+    result = CliRunner().invoke(
+        main, ["--force-exclude", "--stdin-filename", name, "-"], input=TNX
+    )
+    assert result.exit_code == 0 and result.stdout == TNX
+    migrated = CliRunner().invoke(main, ["--stdin-filename", name, "-"], input=TNX)
+    assert migrated.exit_code == 1 and "NeuronLlamaForCausalLM" in migrated.stdout
+
+
+def test_list_rules_covers_the_registry() -> None:
+    from tnx2nxdi.rules import RULES
+
+    lines = invoke("--list-rules").output.splitlines()
+    for rule in RULES:
+        assert any(line.startswith(f"{rule.code} ") and rule.name in line for line in lines)
+
+
+def test_explain_prints_before_after_and_the_docs_link() -> None:
+    result = invoke("--explain", "TNX303")
+    assert result.exit_code == 0
+    assert "Before:\n    NeuronConfig(attention_layout='BSH')" in result.output
+    assert "After:\n" in result.output
+    assert result.output.rstrip().endswith("Docs: docs/rules.md#tnx303")
+    unknown = invoke("--explain", "TNX7")
+    assert unknown.exit_code == 2 and "--list-rules" in unknown.output
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from transformers_neuronx import dtypes\nx = dtypes.to_torch_dtype('bf16')\n",
+        "import transformers_neuronx\nprint(transformers_neuronx.__version__)\n",
+        "from transformers_neuronx import *\nm = LlamaForSampling.from_pretrained('x')\n",
+        "import transformers_neuronx.llama.model as tm\ndef f(cls=tm.LlamaForSampling):\n"
+        "    return cls\n",
+    ],
+    ids=["unknown-helper", "module-attribute", "star-import", "class-as-default"],
+)
+def test_never_a_false_all_clear(tmp_path: Path, source: str) -> None:
+    """A file that still uses TNx after the run, whatever the construct, is never clean."""
+    path = tmp_path / "a.py"
+    path.write_text(source)
+    for mode in ("--check", "--diff"):
+        result = invoke(mode, "--exit-zero-even-if-changed", str(path))
+        assert result.exit_code == 1, result.output
+        assert ": TNX9" in result.output
+    invoke(str(path))
+    again = invoke("--exit-zero-even-if-changed", str(path))
+    assert again.exit_code == 1 and ": TNX9" in again.output  # a second run is not clean
+    assert path.read_text().count("# TODO(tnx2nxdi): TNX9") == 1  # and adds no second marker
+    assert "transformers_neuronx" in path.read_text()
+
+
+def test_every_help_option_is_documented_in_usage() -> None:
+    usage = (Path(__file__).resolve().parent.parent / "docs" / "usage.md").read_text()
+    missing = [
+        option
+        for param in main.params
+        for option in (*param.opts, *param.secondary_opts)
+        if option.startswith("-") and f"`{option}" not in usage
+    ]
+    assert not missing, f"options in --help but not in docs/usage.md: {missing}"
+    help_text = invoke("--help").output
+    for choice in ("text", "json", "github", "markdown", "auto", "always", "never"):
+        assert choice in help_text and f"`{choice}`" in usage
+
+
+def test_github_workflow_is_valid_and_uses_real_options() -> None:
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with pre-commit (a test dependency)
+    path = Path(__file__).resolve().parent.parent / "docs" / "github-workflow.yml"
+    workflow = yaml.safe_load(path.read_text())
+    steps = workflow["jobs"]["tnx2nxdi"]["steps"]
+    commands = [line for step in steps for line in str(step.get("run", "")).splitlines()
+                if line.strip().startswith("tnx2nxdi ")]
+    assert len(commands) == 2
+    known = {option for param in main.params for option in param.opts}
+    for command in commands:
+        options = {word for word in command.split() if word.startswith("--")}
+        assert options <= known, options - known
+    assert "--output-format markdown" in commands[1] and "--diff" in commands[1]

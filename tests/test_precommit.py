@@ -37,6 +37,8 @@ NEEDS_A_PERSON = (
     'model = GPT2ForSampling.from_pretrained("/m/gpt2")\n'
 )
 CLEAN = "print('no TNx here')\n"
+LAUNCH = "#!/bin/bash\nvllm serve /m/llama --device neuron --tensor-parallel-size 8\n"
+FRAMEWORK = "export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference\n"
 
 
 def _env() -> dict[str, str]:
@@ -73,12 +75,16 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def user_repo(tmp_path: Path) -> Path:
-    """A project with TNx code, a clean file and an excluded directory, all staged."""
+    """A project with TNx code, a launch script, a clean file and an excluded directory, all
+    staged."""
     repo = tmp_path / "project"
     (repo / "legacy").mkdir(parents=True)
     (repo / "serve.py").write_text(TNX)
     (repo / "gpt2.py").write_text(NEEDS_A_PERSON)
     (repo / "clean.py").write_text(CLEAN)
+    (repo / "serve.sh").write_text(LAUNCH)
+    (repo / "run-server").write_text(LAUNCH)  # a shell script without .sh: not handed over
+    (repo / "run-server").chmod(0o755)  # (pre-commit reads the shebang of executables only)
     (repo / "legacy" / "old.py").write_text(TNX)
     (repo / "pyproject.toml").write_text('[tool.tnx2nxdi]\nexclude = ["legacy"]\n')
     _git(repo, "init", "-q")
@@ -106,6 +112,9 @@ def test_rewriting_hook_migrates_staged_files_and_fails_the_commit(
     assert "# TODO(tnx2nxdi): TNX203" in (user_repo / "gpt2.py").read_text()
     assert (user_repo / "clean.py").read_text() == CLEAN
     assert (user_repo / "legacy" / "old.py").read_text() == TNX  # [tool.tnx2nxdi] exclude
+    assert (user_repo / "serve.sh").read_text() == LAUNCH.replace("vllm", FRAMEWORK + "vllm", 1)
+    assert (user_repo / "run-server").read_text() == LAUNCH
+    assert "run-server" not in output and "exit code: 2" not in output
 
 
 def test_check_hook_reports_and_writes_nothing(hook_repo: Path, user_repo: Path) -> None:
@@ -116,3 +125,4 @@ def test_check_hook_reports_and_writes_nothing(hook_repo: Path, user_repo: Path)
     assert "Would migrate serve.py" in output and "TNX203" in output
     assert (user_repo / "serve.py").read_text() == TNX
     assert (user_repo / "gpt2.py").read_text() == NEEDS_A_PERSON
+    assert (user_repo / "serve.sh").read_text() == LAUNCH

@@ -81,9 +81,10 @@ def main(
 ) -> None:
     """Migrate Transformers NeuronX (TNx) code in PATHS to NeuronX Distributed Inference.
 
-    PATHS are files and directories (walked for .py files, skipping .gitignored ones); '-' reads
-    standard input and writes the result to standard output. Files are rewritten in place unless
-    --diff or --check. Settings can live in [tool.tnx2nxdi] in pyproject.toml; flags win.
+    PATHS are files and directories (walked for .py, .ipynb and .sh files, skipping .gitignored
+    ones); '-' reads standard input and writes the result to standard output. Files are rewritten
+    in place unless --diff or --check. Settings can live in [tool.tnx2nxdi] in pyproject.toml;
+    flags win. Docs: docs/usage.md.
     """
     if list_rules:
         _list_rules()
