@@ -11,6 +11,7 @@ import codecs
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,14 @@ def test_empty_directory_exits_0_with_a_message(tmp_path: Path) -> None:
 def test_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.py"
     one_error(run(str(path)), path, "no such file")
+
+
+def test_syntax_warnings_of_user_code_are_not_printed(tmp_path: Path) -> None:
+    path = tmp_path / "warns.py"
+    path.write_text('import re\npattern = re.compile("\\d+")\nodd = 1(2)\n' + TNX)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(str(path))
+    assert result.exit_code == 1
+    assert "SyntaxWarning" not in result.output
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []

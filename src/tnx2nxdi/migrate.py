@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,7 +91,7 @@ def _migrate_module(
     new_module = module.visit(_Applier(plan))
     code = new_module.code if (plan.statements or plan.calls or plan.markers) else source
     try:
-        compile(code, "<migrated>", "exec", dont_inherit=True)
+        _compile_quietly(code, "<migrated>")
     except (SyntaxError, ValueError, RecursionError) as error:
         message = f"TNX999 internal error: the migration did not compile ({error}); unchanged"
         if _python_rejects(source):  # e.g. PEP 695 syntax read by an older Python
@@ -107,7 +108,7 @@ def _nested_too_deeply(source: str) -> bool:
     """LibCST's native parser overflows the C stack (the process dies) on code nested a few
     thousand levels deep; CPython's own parser refuses such code cleanly, so it is asked first."""
     try:
-        compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
     except (RecursionError, MemoryError):
         return True
     except SyntaxError as error:
@@ -119,10 +120,18 @@ def _nested_too_deeply(source: str) -> bool:
 
 def _python_rejects(source: str) -> bool:
     try:
-        compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True
     return False
+
+
+def _compile_quietly(source: str, filename: str, flags: int = 0) -> None:
+    """compile() without printing the SyntaxWarnings of the user's own code (``"\\d"``,
+    ``1(2)``) into the tool's output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(source, filename, "exec", flags, dont_inherit=True)
 
 
 def _order(finding: Finding) -> tuple[int, int, str]:
