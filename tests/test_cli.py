@@ -314,3 +314,9 @@ def test_github_workflow_is_valid_and_uses_real_options() -> None:
         options = {word for word in command.split() if word.startswith("--")}
         assert options <= known, options - known
     assert "--output-format markdown" in commands[1] and "--diff" in commands[1]
+
+
+def test_stdin_markdown_report_goes_to_stdout() -> None:
+    result = CliRunner().invoke(main, ["--diff", "--output-format", "markdown", "-"], input=TNX)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("## tnx2nxdi\n") and "```diff\n" in result.stdout

@@ -120,3 +120,35 @@ def test_anchor() -> None:
 def test_each_file_once(tmp_path: Path) -> None:
     files(tmp_path, "a.py")
     assert found([tmp_path, tmp_path / "a.py"], root=tmp_path) == ["a.py"]
+
+
+@needs_git
+def test_force_exclude_from_inside_the_work_tree_uses_one_git_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_init(tmp_path)
+    (tmp_path / ".gitignore").write_text("scratch.py\nout/\n")
+    files(tmp_path, "scratch.py", "a.py", "out/b.py", "pkg/c.py")
+    monkeypatch.chdir(tmp_path)
+    calls: list[tuple[str, ...]] = []
+    real_run = subprocess.run
+
+    def counting_run(args: list[str], **kwargs: object) -> object:
+        calls.append(tuple(args))
+        return real_run(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    named = ["scratch.py", "a.py", "out/b.py", "pkg/c.py"]
+    assert [str(p) for p in gather(named, force_exclude=True)] == ["a.py", "pkg/c.py"]
+    assert len(calls) == 1 and calls[0][1] == "check-ignore"
+
+
+@needs_git
+def test_a_named_directory_git_ignores_as_a_whole_is_walked(tmp_path: Path) -> None:
+    git_init(tmp_path)
+    (tmp_path / ".gitignore").write_text("experiments/\n")
+    files(tmp_path, "experiments/run.py", "experiments/sub/x.py", "a.py")
+    assert found([tmp_path / "experiments"], root=tmp_path) == [
+        "experiments/run.py", "experiments/sub/x.py"
+    ]
+    assert found([tmp_path], root=tmp_path) == ["a.py"]

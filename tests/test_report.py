@@ -106,3 +106,15 @@ def test_summary_line() -> None:
         "1 file could not be processed."
     )
     assert report.summary(RunResult(), "check").startswith("No files to migrate")
+
+
+def test_github_properties_are_escaped() -> None:
+    odd = FileResult("dir,a:b/x.py", findings=(DROPPED,))
+    line = report.render_findings(RunResult([odd]), "github", show_fixes=False).splitlines()[0]
+    assert line.startswith("::warning file=dir%2Ca%3Ab/x.py,line=3,col=1,")
+
+
+def test_summary_names_the_suffixes_it_looked_for() -> None:
+    assert report.summary(RunResult(), "write") == (
+        "No files to migrate (no .py, .ipynb, .sh files found)."
+    )

@@ -182,6 +182,11 @@ def _stdin(options: Options, name: str, output_format: str, show_fixes: bool,
         return EXIT_CLEAN
     result, new_data = process_bytes(data, options, name)
     run = RunResult([result])
+    if output_format == "markdown" and options.mode != "write":
+        # Standard output is free: the report (with the diff folded in) goes there.
+        click.echo(report.render_findings(run, output_format, show_fixes=show_fixes,
+                                          mode=options.mode), nl=False)
+        return _exit_code(run, exit_zero)
     if options.mode == "diff":
         _echo_diff(report.unified_diff(result), use_color)
     elif options.mode == "write":

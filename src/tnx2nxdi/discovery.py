@@ -149,29 +149,44 @@ class _Visible:
 
 def _git_visible(root: Path) -> _Visible | None:
     """Ask git which files under ``root`` are not ignored; None outside a git work tree (or
-    without git), where nothing is skipped for git's sake."""
+    without git), where nothing is skipped for git's sake. A directory named on the command line
+    that git ignores as a whole is walked like one outside git: naming it is asking for it."""
     output = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
     if output is None:
         return None
-    return _Visible({os.path.normpath(name) for name in output.split("\0") if name})
+    visible = _Visible({os.path.normpath(name) for name in output.split("\0") if name})
+    if not visible.files and _git(root, "check-ignore", "-q", ".") is not None:
+        return None
+    return visible
 
 
 def _git_ignored(files: Sequence[Path]) -> set[str]:
-    """Absolute paths of the given files that git ignores (one git call per directory)."""
+    """Absolute paths of the given files that git ignores: one git call when they all belong to
+    the work tree of the current directory (a pre-commit run), else one per directory."""
+    if not files:
+        return set()
+    absolute = [os.path.abspath(path) for path in files]
+    together = _check_ignore(Path.cwd(), absolute)
+    if together is not None:
+        return together
     by_directory: dict[str, list[str]] = {}
-    for path in files:
-        absolute = os.path.abspath(path)
-        by_directory.setdefault(os.path.dirname(absolute), []).append(os.path.basename(absolute))
+    for path in absolute:
+        by_directory.setdefault(os.path.dirname(path), []).append(path)
     ignored: set[str] = set()
-    for directory, names in by_directory.items():
-        if not os.path.isdir(directory):
-            continue
-        output = _git(Path(directory), "check-ignore", "-z", "--stdin",
-                      stdin="\0".join(names) + "\0", ok_codes=(0, 1))
-        for name in (output or "").split("\0"):
-            if name:
-                ignored.add(os.path.join(directory, name))
+    for directory, paths in by_directory.items():
+        if os.path.isdir(directory):
+            ignored |= _check_ignore(Path(directory), paths) or set()
     return ignored
+
+
+def _check_ignore(cwd: Path, paths: Sequence[str]) -> set[str] | None:
+    """The ignored ones of ``paths`` (absolute), or None when git cannot say (outside git, or
+    a path outside the work tree of ``cwd``)."""
+    output = _git(cwd, "check-ignore", "-z", "--stdin", stdin="\0".join(paths) + "\0",
+                  ok_codes=(0, 1))
+    if output is None:
+        return None
+    return {os.path.abspath(os.path.join(cwd, name)) for name in output.split("\0") if name}
 
 
 def _git(

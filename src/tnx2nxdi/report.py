@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import click
 
+from tnx2nxdi.discovery import SUFFIXES
 from tnx2nxdi.findings import FileResult, Finding, RunResult
 from tnx2nxdi.rules import RULE_BY_CODE
 
@@ -49,8 +50,8 @@ def _finding_line(result: FileResult, finding: Finding, output_format: str) -> s
         title = f"{finding.code} {RULE_BY_CODE[finding.code].name}" if (
             finding.code in RULE_BY_CODE) else finding.code
         return (
-            f"::{level} file={result.path},line={finding.line},col={finding.column},"
-            f"title={title}::{_escape(finding.message)}"
+            f"::{level} file={_property(result.path)},line={finding.line},"
+            f"col={finding.column},title={_property(title)}::{_escape(finding.message)}"
         )
     fixed = " [fixed]" if finding.fixed else ""
     return f"{location(result, finding)}: {finding.code}{fixed} {finding.message}"
@@ -58,12 +59,17 @@ def _finding_line(result: FileResult, finding: Finding, output_format: str) -> s
 
 def _error_line(result: FileResult, output_format: str) -> str:
     if output_format == "github":
-        return f"::error file={result.path}::{_escape(result.error or '')}"
+        return f"::error file={_property(result.path)}::{_escape(result.error or '')}"
     return f"{result.path}: error: {result.error}"
 
 
 def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A workflow-command property value: ``:`` and ``,`` would end it early."""
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _json(run: RunResult) -> list[dict[str, object]]:
@@ -214,7 +220,7 @@ def summary(run: RunResult, mode: str) -> str:
     if run.errors:
         parts.append(f"{_count(len(run.errors), 'file')} could not be processed")
     if not run.files:
-        return "No files to migrate (no .py files found)."
+        return f"No files to migrate (no {', '.join(SUFFIXES)} files found)."
     return ", ".join(parts) + "."
 
 
