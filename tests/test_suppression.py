@@ -132,3 +132,11 @@ def test_unrelated_ignored_line_changes_nothing() -> None:
     )
     assert marked == plain.replace("x = 1\n", "x = 1  # tnx2nxdi: ignore\n")
     assert codes(marked_findings) == codes(plain_findings)
+
+
+def test_spacing_of_the_comment_does_not_matter() -> None:
+    source = (
+        "from transformers_neuronx import LlamaForSampling  #tnx2nxdi:ignore\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')  # noqa  #  tnx2nxdi:  ignore\n"
+    )
+    assert migrate(source) == (source, ())

@@ -27,6 +27,8 @@ from tnx2nxdi.mappings import TNX_PACKAGE
 from tnx2nxdi.transforms._base import Context, PendingFinding, Plan
 
 MARKER = "tnx2nxdi: ignore"
+#: What a file must contain for a comment to be worth looking for (spacing varies).
+_QUICK = "tnx2nxdi:"
 _COMMENT = re.compile(r"#\s*tnx2nxdi:\s*ignore\b(?:\[([^\]]*)\])?")
 #: Selectors of one comment: None means every code.
 Selectors = tuple[str, ...] | None
@@ -69,7 +71,7 @@ NONE = Suppressions()
 
 def find(module: cst.Module, source: str) -> Suppressions:
     """The ignore comments of a module, keyed by the statements they sit on."""
-    if MARKER not in source:
+    if _QUICK not in source:
         return NONE
     comments = _comment_lines(source)
     if not comments:
