@@ -27,6 +27,7 @@ from tnx2nxdi.transforms.imports import plan_imports
 from tnx2nxdi.transforms.manual import report_leftovers
 from tnx2nxdi.transforms.model_classes import plan_follow_ups, plan_models
 from tnx2nxdi.transforms.vllm import plan_vllm, wants_vllm
+from tnx2nxdi.walk import walk, with_ancestors
 
 _MARKER_LINE = re.compile(r"^[ \t]*" + re.escape(MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$",
                           re.MULTILINE)
@@ -63,7 +64,8 @@ def _migrate_module(
     module: cst.Module, source: str, options: Options, frozen: frozenset[int] | None = None
 ) -> Migration:
     analysis = Analysis()
-    module.visit(analysis)
+    parents: dict[int, cst.CSTNode] = {}
+    walk(module, analysis, parents)  # module.visit() would rebuild the whole tree (issue 8)
     vllm = wants_vllm(analysis, source)
     if not vllm and not any(analysis.tnx_imports()):
         return Migration(source, _existing_markers(source, set(), options))
@@ -88,7 +90,7 @@ def _migrate_module(
     for finding in pending:
         if finding.marker and finding.anchor is not None:
             plan.mark(finding.anchor, marker_text(finding.code, finding.message))
-    new_module = module.visit(_Applier(plan))
+    new_module = module.visit(_Applier(plan, parents))
     code = new_module.code if (plan.statements or plan.calls or plan.markers) else source
     try:
         _compile_quietly(code, "<migrated>")
@@ -161,9 +163,16 @@ def _existing_markers(source: str, produced: set[str], options: Options) -> tupl
 class _Applier(cst.CSTTransformer):
     """Apply a Plan: replace calls, replace or remove statements, add marker comments."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, parents: dict[int, cst.CSTNode]) -> None:
         super().__init__()
         self.plan = plan
+        #: The planned nodes and the nodes above them: nothing else changes.
+        self.needed = with_ancestors([*plan.statements, *plan.calls, *plan.markers], parents)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # A transformer rebuilds every node it descends into; subtrees without an edit are
+        # left as they are (their leave_* methods would change nothing).
+        return id(node) in self.needed
 
     def leave_Call(
         self, original_node: cst.Call, updated_node: cst.Call
