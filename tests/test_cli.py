@@ -320,3 +320,22 @@ def test_stdin_markdown_report_goes_to_stdout() -> None:
     result = CliRunner().invoke(main, ["--diff", "--output-format", "markdown", "-"], input=TNX)
     assert result.exit_code == 1
     assert result.stdout.startswith("## tnx2nxdi\n") and "```diff\n" in result.stdout
+
+
+def test_help_rules_and_configuration_do_not_import_libcst(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "pyproject.toml").write_text('[tool.tnx2nxdi]\nexclude = ["x"]\n')
+    (tmp_path / "clean.py").write_text(CLEAN)
+    code = textwrap.dedent(f"""
+        import sys
+        from click.testing import CliRunner
+        from tnx2nxdi.cli import main
+        for args in (["--help"], ["--list-rules"], ["--explain", "TNX303"],
+                     ["--check", {str(tmp_path)!r}]):
+            assert CliRunner().invoke(main, args).exit_code == 0, args
+        assert "libcst" not in sys.modules, "LibCST was imported"
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
