@@ -339,3 +339,28 @@ def test_help_rules_and_configuration_do_not_import_libcst(tmp_path: Path) -> No
         assert "libcst" not in sys.modules, "LibCST was imported"
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("bash"), reason="bash is not installed")
+def test_github_workflow_shell_steps_run(tmp_path: Path) -> None:
+    """The workflow's own shell steps, run with bash in a project that needs migrating."""
+    import subprocess
+    import sys
+
+    yaml = pytest.importorskip("yaml")
+    path = Path(__file__).resolve().parent.parent / "docs" / "github-workflow.yml"
+    steps = {step.get("name"): step for step in yaml.safe_load(path.read_text())["jobs"][
+        "tnx2nxdi"]["steps"]}
+    (tmp_path / "serve.py").write_text(TNX)
+    outputs, summary = tmp_path / "outputs.txt", tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in ("Annotate findings", "Build the report"):
+        result = subprocess.run(["bash", "-e", "-c", steps[name]["run"]], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, (name, result.stdout, result.stderr)
+    assert "status=1" in outputs.read_text()
+    report_md = (tmp_path / "tnx2nxdi-report.md").read_text()
+    assert report_md.startswith("## tnx2nxdi\n") and "```diff" in report_md
+    assert summary.read_text() == report_md
+    assert (tmp_path / "serve.py").read_text() == TNX
