@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from tnx2nxdi import settings
 from tnx2nxdi.cli import main
+from tnx2nxdi.options import Options
 
 DROPS_OPTION = (
     "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
@@ -115,3 +116,42 @@ def test_configured_exclude_is_relative_to_the_pyproject(tmp_path: Path) -> None
     (package / "b.py").write_text(TNX)
     result = CliRunner().invoke(main, ["--check", str(tmp_path)])
     assert "b.py" in result.output and "generated" not in result.output
+
+
+def _options_of(monkeypatch: pytest.MonkeyPatch, *args: str) -> Options:
+    """The Options the CLI hands to the runner."""
+    from tnx2nxdi import runner
+    from tnx2nxdi.findings import RunResult
+
+    seen: list[Options] = []
+
+    def fake_run(paths: object, options: Options, **kwargs: object) -> RunResult:
+        seen.append(options)
+        return RunResult()
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return seen[0]
+
+
+def test_every_key_reaches_the_run_and_every_flag_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = project(tmp_path, (
+        '[tool.tnx2nxdi]\nselect = ["TNX3"]\nignore = "TNX303,TNX304"\nexclude = ["gen"]\n'
+        'target-version = "2.22"\ncompiled-model-path = "/srv/c"\n'
+    ))
+    configured = _options_of(monkeypatch, "--check", str(package))
+    assert configured.select is not None and "TNX301" in configured.select
+    assert "TNX201" not in configured.select
+    assert configured.ignore == {"TNX303", "TNX304"}
+    assert configured.exclude == ("gen",)
+    assert (configured.target_version, configured.compiled_model_path) == ("2.22", "/srv/c")
+    flagged = _options_of(
+        monkeypatch, "--check", "--select", "TNX9", "--ignore", "TNX901", "--exclude", "old",
+        "--target-version", "2.29", "--compiled-model-path", "/x", str(package),
+    )
+    assert flagged.select is not None and "TNX301" not in flagged.select
+    assert flagged.ignore == {"TNX901"} and flagged.exclude == ("old",)
+    assert (flagged.target_version, flagged.compiled_model_path) == ("2.29", "/x")

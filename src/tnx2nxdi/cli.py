@@ -11,6 +11,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from click.core import ParameterSource
@@ -21,6 +22,7 @@ from tnx2nxdi.mappings import TARGET_VERSIONS
 from tnx2nxdi.options import Options
 
 EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+T = TypeVar("T")
 
 
 def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> frozenset[str]:
@@ -104,21 +106,23 @@ def main(
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_ERROR)
 
-    def given(name: str) -> bool:
-        return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
-                                                  ParameterSource.ENVIRONMENT)
+    def pick(name: str, flag: T, setting: T | None) -> T:
+        """A flag given on the command line wins; else the setting, else the flag's default."""
+        source = ctx.get_parameter_source(name)
+        if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            return flag
+        return flag if setting is None else setting
 
     options = Options(
-        target_version=target_version if given("target_version") or not (
-            configured.target_version) else configured.target_version,
-        compiled_model_path=compiled_model_path if given("compiled_model_path") else (
-            configured.compiled_model_path),
-        select=(select or None) if given("select") else configured.select,
-        ignore=ignore if given("ignore") else configured.ignore,
+        target_version=pick("target_version", target_version, configured.target_version),
+        compiled_model_path=pick("compiled_model_path", compiled_model_path,
+                                 configured.compiled_model_path),
+        select=pick("select", select or None, configured.select),
+        ignore=pick("ignore", ignore, configured.ignore),
         mode="diff" if diff else "check" if check else "write",
         jobs=jobs or 0,  # 0: one worker per CPU (runner.run)
-        exclude=tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude) if given(
-            "exclude") else configured.exclude,
+        exclude=pick("exclude", tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude),
+                     configured.exclude),
         force_exclude=force_exclude,
     )
     use_color = _color(color)
