@@ -155,3 +155,9 @@ def test_every_key_reaches_the_run_and_every_flag_wins(
     assert flagged.select is not None and "TNX301" not in flagged.select
     assert flagged.ignore == {"TNX901"} and flagged.exclude == ("old",)
     assert (flagged.target_version, flagged.compiled_model_path) == ("2.29", "/x")
+
+
+def test_every_key_is_documented() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    for key in settings.KEYS:
+        assert f"| `{key}` |" in docs, key
