@@ -140,3 +140,13 @@ def test_spacing_of_the_comment_does_not_matter() -> None:
         "model = LlamaForSampling.from_pretrained('/m/llama')  # noqa  #  tnx2nxdi:  ignore\n"
     )
     assert migrate(source) == (source, ())
+
+
+def test_coded_ignores_that_depend_on_each_other_settle() -> None:
+    """Freezing the construction makes the import's TNX990 appear, which freezes the import:
+    both stay frozen (planning again never unfreezes a statement)."""
+    source = (
+        "from transformers_neuronx import LlamaForSampling  # tnx2nxdi: ignore[TNX990]\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama')  # tnx2nxdi: ignore[TNX2]\n"
+    )
+    assert migrate(source) == (source, ())

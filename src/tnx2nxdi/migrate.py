@@ -83,7 +83,8 @@ def _migrate_module(
     report_leftovers(still_used, ctx)
     suppression.report_suppressed_uses(analysis, still_used, frozen, ctx)
     if suppressed.to_freeze(ctx.findings) - frozen:  # ignore[CODES] matched: plan again
-        return _migrate_module(module, source, options, suppressed.to_freeze(ctx.findings))
+        return _migrate_module(module, source, options,
+                               frozen | suppressed.to_freeze(ctx.findings))
     suppression.keep_frozen(plan, frozen, suppressed)
     pending = [f for f in ctx.findings
                if options.reports(f.code) and not suppressed.hides(f, frozen)]
