@@ -202,6 +202,8 @@ class OptionRule:
     #: For options with no NxDI equivalent: values that describe what NxDI always does, so
     #: dropping them changes nothing (reported as fixed, without a marker).
     nxdi_builtin: tuple[LiteralValue, ...] = ()
+    #: NxDI keywords this option forces whatever else the program set (source code).
+    forces: tuple[tuple[str, str], ...] = ()
 
 
 _G = "guide 'Neuron Config Migration'"
@@ -290,13 +292,13 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     ),
     OptionRule(
         "lhs_aligned", ("padding_side",), Translation.VALUES,
-        "deprecated TNx spelling of right padding", "TNx config.py (deprecated kwargs)",
-        tnx_default=False, values={True: '"right"', False: '"left"'},
+        "deprecated TNx spelling of right padding (False, the default, changes nothing)",
+        "TNx config.py (deprecated kwargs)", tnx_default=False, values={True: '"right"'},
     ),
     OptionRule(
         "use_2d_cache_ids", ("padding_side",), Translation.VALUES,
-        "deprecated TNx spelling of right padding", "TNx config.py (deprecated kwargs)",
-        tnx_default=False, values={True: '"right"', False: '"left"'},
+        "deprecated TNx spelling of right padding (False, the default, changes nothing)",
+        "TNx config.py (deprecated kwargs)", tnx_default=False, values={True: '"right"'},
     ),
     OptionRule(
         "quant", ("quantized",), Translation.VALUES,
@@ -311,7 +313,9 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule(
         "continuous_batching", ("is_continuous_batching",), Translation.VALUES,
         "spelled is_continuous_batching (the guide's is_continous_batching is silently ignored "
-        "by NxDI)", f"{_G}; NxDI config.py reads only is_continuous_batching", tnx_default=None,
+        "by NxDI); TNx pads on the right under continuous batching whatever padding_side says",
+        f"{_G}; NxDI config.py reads only is_continuous_batching; TNx config.py (forces "
+        "padding_side='right')", tnx_default=None, forces=(("padding_side", '"right"'),),
     ),
     OptionRule(
         "on_device_generation", ("on_device_sampling_config",), Translation.VALUES,
@@ -427,8 +431,10 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
                    tnx_default=default)
         for name, default, note in (
             ("max_length", None, "NxDI takes the length from seq_len"),
-            ("top_p", 1.0, "pass top_p to generate() per call"),
-            ("temperature", 1.0, "pass temperature to generate() per call"),
+            ("top_p", 1.0, "NxDI takes top_p per generate() call (tnx2nxdi passes it to the "
+             "sample() calls it migrates)"),
+            ("temperature", 1.0, "NxDI takes temperature per generate() call (tnx2nxdi passes "
+             "it to the sample() calls it migrates)"),
             ("top_p_min_tokens", 1, "no NxDI option"),
             ("eos_token_id", None, "pass eos_token_id to generate()"),
             ("per_batch_line", False, "per-row values come from sampling_params"),
@@ -810,3 +816,8 @@ SAVE_DIRECTORY_KEYWORDS: tuple[str, ...] = ("directory", "path")
 SAMPLE_POSITIONAL: tuple[str, ...] = ("input_ids", "sequence_length")
 SAMPLE_LENGTH = "sequence_length"
 SAMPLE_TOP_K = "top_k"
+
+#: With on_device_generation, TNx sample() samples with the GenerationConfig and ignores its own
+#: top_k/top_p/temperature (tnx_api.md §4.3): these fields then decide generate()'s settings.
+ON_DEVICE_GENERATION_OPTION = "on_device_generation"
+ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")

@@ -92,7 +92,8 @@ def _migrate_module(
         if finding.marker and finding.anchor is not None:
             plan.mark(finding.anchor, marker_text(finding.code, finding.message))
     new_module = module.visit(_Applier(plan, parents))
-    code = new_module.code if (plan.statements or plan.calls or plan.markers) else source
+    edited = plan.statements or plan.calls or plan.markers or plan.before
+    code = new_module.code if edited else source
     try:
         _compile_quietly(code, "<migrated>")
     except (SyntaxError, ValueError, RecursionError) as error:
@@ -168,7 +169,9 @@ class _Applier(cst.CSTTransformer):
         super().__init__()
         self.plan = plan
         #: The planned nodes and the nodes above them: nothing else changes.
-        self.needed = with_ancestors([*plan.statements, *plan.calls, *plan.markers], parents)
+        self.needed = with_ancestors(
+            [*plan.statements, *plan.calls, *plan.markers, *plan.before], parents
+        )
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         # A transformer rebuilds every node it descends into; subtrees without an edit are
@@ -219,7 +222,7 @@ class _Applier(cst.CSTTransformer):
             if markers:
                 first = with_markers(first, markers)  # type: ignore[arg-type]
                 markers = []
-            out += [first, *new[1:]]
+            out += [*self.plan.before.get(id(original), []), first, *new[1:]]
         return out, [line for line in carried if line.comment is not None]
 
 

@@ -94,12 +94,6 @@ RULES: tuple[Rule, ...] = (
         "NeuronConfig(batch_size=1, tp_degree=2, seq_len=2048, torch_dtype=torch.float32)",
     ),
     Rule(
-        "TNX302", "option-translated", "A TNx option was renamed or its value translated", "fix",
-        "Options are renamed and translated through the mapping table (docs/mapping.md), e.g. "
-        "`fuse_qkv` -> `fused_qkv`, `amp='bf16'` -> `torch_dtype=torch.bfloat16`.",
-        "NeuronConfig(fuse_qkv=True)", "NeuronConfig(fused_qkv=True)",
-    ),
-    Rule(
         "TNX303", "option-dropped", "A TNx option has no NxDI equivalent and was removed",
         "sometimes",
         "Options with no NxDI equivalent are removed from the migrated call. When the program set "

@@ -155,3 +155,14 @@ def test_a_list_of_batch_sizes_becomes_its_maximum_with_a_finding() -> None:
 def test_batch_size_in_a_variable_is_copied() -> None:
     config, found = config_of("batch_size=n, ")
     assert "batch_size=n," in config and "TNX306" not in found
+
+
+def test_continuous_batching_pads_on_the_right_as_tnx_did() -> None:
+    code, _ = migrate(
+        "from transformers_neuronx import ContinuousBatchingConfig, LlamaForSampling\n"
+        "from transformers_neuronx import NeuronConfig\n"
+        "nc = NeuronConfig(continuous_batching=ContinuousBatchingConfig(max_num_seqs=2),"
+        " padding_side='left')\n"
+        "m = LlamaForSampling.from_pretrained('/p', batch_size=2, neuron_config=nc)\n"
+    )
+    assert 'padding_side="right"' in code and "padding_side='left'" not in code

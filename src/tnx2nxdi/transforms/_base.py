@@ -214,6 +214,8 @@ class Plan:
     calls: dict[int, cst.BaseExpression] = field(default_factory=dict)
     #: Original statement -> marker comments to add above it.
     markers: dict[int, list[str]] = field(default_factory=dict)
+    #: Original statement -> statements inserted before it (e.g. a function-local import).
+    before: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
 
     def replace(self, statement: cst.CSTNode, new: list[cst.BaseStatement]) -> None:
         self.statements[id(statement)] = new

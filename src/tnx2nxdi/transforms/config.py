@@ -81,6 +81,15 @@ class OptionTranslator:
         for name, value in given.items():
             self._ignored_keyword(name, value, strict=strict)
 
+    def forced(self, keywords: dict[str, cst.BaseExpression]) -> None:
+        """What TNx forced for a model whatever else was set (after every option, so nothing
+        overrides it). vLLM overrides skip this: vLLM's NxDI defaults already match."""
+        for name, value in keywords.items():
+            rule = m.OPTION_BY_NAME.get(name)
+            if rule is not None and literal_value(value) is not None:
+                for forced, source in rule.forces:
+                    self._put(self.result.kwargs, forced, expr(source))
+
     def neuron_config(self, keywords: dict[str, cst.BaseExpression]) -> None:
         for name, value in keywords.items():
             rule = m.OPTION_BY_NAME.get(name)
@@ -122,6 +131,8 @@ class OptionTranslator:
             )
         elif literal in rule.values:
             converted = expr(rule.values[literal])
+        elif _same(literal, rule.tnx_default):
+            return  # the TNx default, which these values only ever switch away from
         else:
             self._drop(rule.tnx, value, f"has a value NxDI cannot take ({rule.note})")
             return
@@ -197,7 +208,7 @@ class OptionTranslator:
         resolved = self.resolve(value)
         if resolved is None or m.SUBCONFIG_CLASSES.get(resolved[0]) != name:
             raise Dynamic(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
-        fields = _subconfig_fields(name, resolved[1])
+        fields = subconfig_fields(name, resolved[1])
         nested = m.SUBCONFIG_NESTED_CLASS.get(name)
         parent = m.OPTION_BY_NAME[name]
         target: dict[str, cst.BaseExpression] = {} if nested else self.result.kwargs
@@ -308,10 +319,10 @@ def check_subconfigs(
         resolved = resolve(value)
         if resolved is None or m.SUBCONFIG_CLASSES.get(resolved[0]) != name:
             raise Dynamic(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
-        _subconfig_fields(name, resolved[1])
+        subconfig_fields(name, resolved[1])
 
 
-def _subconfig_fields(name: str, node: cst.Call) -> dict[str, cst.BaseExpression]:
+def subconfig_fields(name: str, node: cst.Call) -> dict[str, cst.BaseExpression]:
     positional = m.SUBCONFIG_POSITIONAL.get(name, ())
     fields: dict[str, cst.BaseExpression] = {}
     for index, arg in enumerate(node.args):

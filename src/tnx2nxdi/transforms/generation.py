@@ -20,23 +20,61 @@ class _Unsupported(Exception):
     pass
 
 
+#: Sampling settings that replace sample()'s own (from an on-device GenerationConfig).
+Sampling = dict[str, cst.BaseExpression]
+
+
 def plan_generation(
-    binding: Assignment, analysis: Analysis, ctx: Context, plan: Plan, anchor: cst.CSTNode
+    binding: Assignment,
+    analysis: Analysis,
+    ctx: Context,
+    plan: Plan,
+    anchor: cst.CSTNode,
+    on_device: Sampling | None = None,
 ) -> None:
     for use in binding.references:
         if use.method != m.SAMPLE or use.call is None:
             continue
         try:
-            replacement = _generate(use, ctx)
+            replacement = _generate(use, ctx, on_device)
         except _Unsupported as why:
             ctx.report("TNX502", f"sample() left as it is: {why}", use.statement, fixed=False)
             continue
         plan.calls[id(use.call)] = replacement
-        symbol = m.NXDI_GENERATION_ADAPTER
+        require(m.NXDI_GENERATION_ADAPTER, use, anchor, analysis, ctx, plan)
+
+
+def require(
+    symbol: m.Symbol, use: Reference, anchor: cst.CSTNode, analysis: Analysis, ctx: Context,
+    plan: Plan,
+) -> None:
+    """Import ``symbol`` where ``use`` can see it: next to the TNx import when that is at module
+    level or in the same function, else at the top of the function holding the use."""
+    scope = next((b.scope for b in analysis.imports if b.statement is anchor), None)
+    function = use.function
+    if isinstance(scope, cst.Module) or scope is function or not isinstance(
+        function, cst.FunctionDef
+    ):
         ctx.needed.setdefault(id(anchor), set()).add((symbol.module, symbol.name))
+        return
+    first = _first_statement(function)
+    line = cst.parse_statement(f"from {symbol.module} import {symbol.name}")
+    inserted = plan.before.setdefault(id(first), [])
+    if not any(code_of(existing) == code_of(line) for existing in inserted):
+        inserted.append(line)
 
 
-def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
+def _first_statement(function: cst.FunctionDef) -> cst.CSTNode:
+    """The first statement of a function body that is not its docstring."""
+    body = function.body.body
+    if len(body) > 1 and isinstance(body[0], cst.SimpleStatementLine) and isinstance(
+        body[0].body[0], cst.Expr
+    ) and isinstance(body[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        return body[1]
+    return body[0]
+
+
+def _generate(use: Reference, ctx: Context, on_device: Sampling | None) -> cst.BaseExpression:
     assert use.call is not None
     given = _arguments(use.call)
     args: list[cst.Arg] = []
@@ -50,7 +88,14 @@ def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
     mask = _attention_mask(ids)
     if mask is not None and m.ATTENTION_MASK_FIELD not in given:
         args.append(kwarg(m.ATTENTION_MASK_FIELD, mask))
-    args += _sampling(given.pop(m.SAMPLE_TOP_K, None))
+    if on_device is None:
+        args += _sampling(given.pop(m.SAMPLE_TOP_K, None))
+        settings = "the same sampling settings"
+    else:  # TNx sampled with the GenerationConfig, whatever the call said
+        for name in m.ON_DEVICE_SAMPLING_FIELDS[1:]:
+            given.pop(name, None)
+        args += _on_device_sampling(on_device)
+        settings = "the on-device GenerationConfig's sampling settings (TNx ignored sample()'s)"
     for name in list(given):
         value = given.pop(name)
         if name in m.SAMPLE_NONE_DEFAULTS and literal_value(value) is None:
@@ -62,12 +107,24 @@ def _generate(use: Reference, ctx: Context) -> cst.BaseExpression:
     adapter = f"{m.NXDI_GENERATION_ADAPTER.name}({receiver})"
     ctx.report(
         "TNX501",
-        f"{receiver}.sample(...) became {adapter}.{m.NXDI_GENERATE}(...) with the same "
-        "sampling settings",
+        f"{receiver}.sample(...) became {adapter}.{m.NXDI_GENERATE}(...) with {settings}",
         use.statement,
         fixed=True,
     )
     return call(f"{adapter}.{m.NXDI_GENERATE}", args, prefix=8)
+
+
+def _on_device_sampling(on_device: Sampling) -> list[cst.Arg]:
+    values = [literal_value(on_device[name]) for name in m.ON_DEVICE_SAMPLING_FIELDS]
+    if any(isinstance(value, tuple) for value in values):
+        raise _Unsupported("per-row sampling settings (per_batch_line) have no generate() "
+                           "equivalent")
+    do_sample = on_device[m.ON_DEVICE_SAMPLING_FIELDS[0]]
+    if literal_value(do_sample) is False:
+        return [kwarg(m.HF_DO_SAMPLE, do_sample)]
+    return [kwarg(m.HF_DO_SAMPLE, do_sample)] + [
+        kwarg(m.SAMPLE_KEYWORDS[name], on_device[name]) for name in m.ON_DEVICE_SAMPLING_FIELDS[1:]
+    ]
 
 
 def _attention_mask(ids: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -108,7 +165,7 @@ def plan_adapters(analysis: Analysis, ctx: Context, plan: Plan) -> None:
                 continue
             symbol = m.NXDI_GENERATION_ADAPTER
             plan.calls[id(node)] = call(symbol.name, [cst.Arg(model)])
-            ctx.needed.setdefault(id(binding.statement), set()).add((symbol.module, symbol.name))
+            require(symbol, reference, binding.statement, analysis, ctx, plan)
             ctx.report("TNX504", f"{code_of(node)} became {symbol.name}({code_of(model)})",
                        reference.statement, fixed=True)
             _drop_resets(node, analysis, ctx, plan)

@@ -31,6 +31,7 @@ from tnx2nxdi.transforms.config import (
     ValueReader,
     check_subconfigs,
     keyword_args,
+    subconfig_fields,
 )
 
 
@@ -303,7 +304,8 @@ def _emit(
         lifecycle.load_directory(binding) == code_of(spec.checkpoint)
     )
     facts = lifecycle.plan_lifecycle(spec.binding, names.model_name, analysis, ctx, plan)
-    generation.plan_generation(binding, analysis, ctx, plan, spec.import_statement)
+    generation.plan_generation(binding, analysis, ctx, plan, spec.import_statement,
+                               _on_device_sampling(spec, analysis))
     if reopened:
         _emit_reopened(spec, ctx, plan)
         return
@@ -314,6 +316,7 @@ def _emit(
     # Sub-configs were checked by _read, so no Dynamic can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
     translator.neuron_config(spec.config_keywords)
+    translator.forced(spec.config_keywords)
     result = translator.result
     for name, value in facts.config_kwargs.items():
         result.set(name, value)
@@ -346,6 +349,21 @@ def _emit(
         needed.add((symbol.module, symbol.name))
     if result.needs_torch:
         ctx.needs_torch.add(anchor)
+
+
+def _on_device_sampling(spec: ModelSpec, analysis: Analysis) -> generation.Sampling | None:
+    """The sampling settings of the model's on-device GenerationConfig, TNx defaults filled in."""
+    value = spec.config_keywords.get(m.ON_DEVICE_GENERATION_OPTION)
+    if value is None or literal_value(value) is None:
+        return None
+    resolved = _subconfig_resolver(spec.binding, analysis)(value)
+    assert resolved is not None  # checked by _read
+    fields = subconfig_fields(m.ON_DEVICE_GENERATION_OPTION, resolved[1])
+    sampling: generation.Sampling = {}
+    for name in m.ON_DEVICE_SAMPLING_FIELDS:
+        rule = m.OPTION_BY_NAME[f"{m.ON_DEVICE_GENERATION_OPTION}.{name}"]
+        sampling[name] = fields.get(name) or expr(repr(rule.tnx_default))
+    return sampling
 
 
 def _target(binding: Assignment) -> str:
