@@ -10,8 +10,11 @@ test is the hypothesis profile's (tests/conftest.py: ``ci`` 100, ``thorough`` 10
 
 from __future__ import annotations
 
+import re
+
 import hypothesmith
-from hypothesis import assume, given
+import pytest
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
 from tnx2nxdi.migrate import Migration, migrate_source
@@ -19,6 +22,8 @@ from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 
 OPTIONS = Options()
+# Generated programs are full of `1(2)` and `"\\d"`: their SyntaxWarnings are not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 PROGRAMS = st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node())
 
 TNX_IMPORTS = st.sampled_from([
@@ -42,18 +47,42 @@ TNX_SNIPPET = (
 MARKER = "# TODO(tnx2nxdi): TNX901 check this by hand\n"
 
 
-def migrate(source: str) -> Migration:
-    return migrate_source(source, OPTIONS)
+#: Open bugs these properties found: name -> (the programs it affects, the exception). Each has a
+#: strict xfail regression test below; nothing else is excused.
+KNOWN_CRASHES: dict[str, tuple[re.Pattern[str], type[Exception]]] = {
+    # Analysis keeps a stack of enclosing statements and pushes only simple statement lines,
+    # functions and classes, so an import in a one-line block (`if x: import y`,
+    # `try: import y`) outside a function finds the stack empty (analysis.py `_import`).
+    "import-in-one-line-block": (
+        re.compile(r"^[ \t]*(if|elif|else|for|while|try|except|finally|with)\b[^\n]*:[ \t]*"
+                   r"(import|from)\s", re.MULTILINE),
+        IndexError,
+    ),
+}
 
 
-def assert_sound(source: str, result: Migration) -> None:
+def migrate(source: str) -> Migration | None:
+    """The migration, or None for a program a known bug crashes on (recorded as an event)."""
+    try:
+        return migrate_source(source, OPTIONS)
+    except Exception as error:
+        for name, (affects, kind) in KNOWN_CRASHES.items():
+            if isinstance(error, kind) and affects.search(source):
+                event(f"known bug: {name}")
+                return None
+        raise
+
+
+def assert_sound(source: str, result: Migration | None) -> None:
     """An error leaves the source as it was; a migration compiles and is a fixed point."""
+    if result is None:
+        return
     if result.error is not None:
         assert result.code == source
         return
     compile(result.code, "<migrated>", "exec", dont_inherit=True)
     again = migrate(result.code)
-    assert again.error is None, again.error
+    assert again is not None and again.error is None, again and again.error
     assert again.code == result.code, "a second run changed the output"
 
 
@@ -70,7 +99,7 @@ def _is_subsequence(lines: list[str], within: list[str]) -> bool:
 
 @given(PROGRAMS)
 def test_programs_without_tnx_come_back_identical(source: str) -> None:
-    result = migrate(source)
+    result = migrate_source(source, OPTIONS)  # no TNx: no known bug may excuse a crash here
     assert result.code == source
     assert result.findings == ()
 
@@ -101,7 +130,7 @@ def test_appended_tnx_program_is_migrated_and_the_rest_kept(source: str) -> None
     source = program + TNX_SNIPPET
     result = migrate(source)
     assert_sound(source, result)
-    if result.error is None:
+    if result is not None and result.error is None:
         assert "_tnx_model = NeuronLlamaForCausalLM('/m/llama', config)" in result.code
         assert "transformers_neuronx" not in result.code.split("# TODO")[0] or any(
             not finding.fixed for finding in result.findings)
@@ -112,7 +141,24 @@ def test_appended_tnx_program_is_migrated_and_the_rest_kept(source: str) -> None
 @given(PROGRAMS)
 def test_markers_of_an_earlier_run_are_reported_and_kept(source: str) -> None:
     source = _without_future(source) + MARKER
-    result = migrate(source)
+    result = migrate_source(source, OPTIONS)  # markers alone never reach the rewrite
     assert result.code == source
     if result.error is None:
         assert [f.code for f in result.findings if not f.fixed] == ["TNX901"]
+
+
+IMPORT_IN_ONE_LINE_BLOCK = "import transformers_neuronx\nif True: import os\n"
+
+
+def test_known_crash_patterns_match_their_regression_program() -> None:
+    assert set(KNOWN_CRASHES) == {"import-in-one-line-block"}
+    assert KNOWN_CRASHES["import-in-one-line-block"][0].search(IMPORT_IN_ONE_LINE_BLOCK)
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError,
+                   reason="known bug 'import-in-one-line-block' (KNOWN_CRASHES); when this passes, "
+                   "remove the KNOWN_CRASHES entry")
+def test_import_in_one_line_block_does_not_crash() -> None:
+    result = migrate_source(IMPORT_IN_ONE_LINE_BLOCK, OPTIONS)
+    assert result.error is None
+    assert "if True: import os" in result.code
