@@ -95,15 +95,21 @@ def test_running_over_a_trapped_tree_executes_nothing(trapped: Path, mode: list[
         assert "pkg/serve.py" in changed
 
 
-def test_the_installed_command_in_the_repository_executes_nothing(trapped: Path) -> None:
-    """The console script, run from inside the repository (its cwd holds the shadowing modules)
-    and over several workers."""
+def _console_script() -> list[str]:
     command = shutil.which("tnx2nxdi", path=str(Path(sys.executable).parent))
     if command is None:
         pytest.skip("the tnx2nxdi console script is not installed next to this Python")
+    return [command]
+
+
+@pytest.mark.parametrize("how", ["script", "python -m"])
+def test_the_command_run_inside_the_repository_executes_nothing(trapped: Path, how: str) -> None:
+    """Run from inside the repository, whose working directory holds modules named like the
+    tool's own dependencies (`python -m` puts it first on sys.path), over several workers."""
+    command = _console_script() if how == "script" else [sys.executable, "-m", "tnx2nxdi"]
     before = _snapshot(trapped)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([command, "-j", "2", "."], cwd=trapped, capture_output=True,
+    done = subprocess.run([*command, "-j", "2", "."], cwd=trapped, capture_output=True,
                           text=True, env=env, timeout=300)
     assert done.returncode in (1, 2), done.stdout + done.stderr
     assert "was executed" not in done.stdout + done.stderr
