@@ -190,7 +190,7 @@ def test_quick_runs_draw_no_progress(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_leaves_every_file_old_or_fully_rewritten(tmp_path: Path, jobs: int) -> None:
-    paths = _tree(tmp_path, tnx=40, plain=0, helpers=60)
+    paths = _tree(tmp_path, tnx=40, plain=0, helpers=120)
     original = paths[0].read_text()
     expected = migrate_source(original, Options()).code
     command = [sys.executable, "-m", "tnx2nxdi", "-j", str(jobs), str(tmp_path)]
@@ -209,3 +209,21 @@ def test_ctrl_c_leaves_every_file_old_or_fully_rewritten(tmp_path: Path, jobs: i
     assert 0 < contents.count(expected) < len(paths), "interrupted neither early nor late"
     assert not list(tmp_path.rglob("*.tnx2nxdi")), "a temporary file was left behind"
     assert b"Traceback" not in stderr, stderr.decode()
+
+
+def test_prefilter_gates_cover_every_marker() -> None:
+    assert len(runner._GATES) < len(runner.PREFILTER_MARKERS)
+    for marker in runner.PREFILTER_MARKERS:
+        assert any(gate in marker for gate in runner._GATES), marker
+        assert runner.needs_handler(b"x = 1\n# " + marker + b"\n")
+    assert not runner.needs_handler(b"import transformers\nneuron = 1\nVLLM_NONE = 2\n")
+
+
+def test_each_file_once_however_it_is_named(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    paths = _tree(root, tnx=3, plain=9)
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    named = [str(root), str(link), str(root / "d00"), str(paths[0])]
+    result = run(named, Options(mode="check", jobs=2))
+    assert [file.path for file in result.files] == [str(path) for path in paths]

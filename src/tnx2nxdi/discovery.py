@@ -43,11 +43,28 @@ def gather(
         if force_exclude and (excluder.excludes_path(path) or os.path.abspath(path) in ignored):
             continue
         candidates = _walk(path, excluder) if path.is_dir() else iter([path])
+        under = _RealPaths(path) if path.is_dir() else None
         for candidate in candidates:
-            key = os.path.realpath(candidate)
+            key = under.of(candidate) if under is not None else os.path.realpath(candidate)
             if key not in seen:
                 seen.add(key)
                 yield candidate
+
+
+class _RealPaths:
+    """Real paths of walked files from one ``realpath`` of their root: the walk follows no
+    links, so below the root a path is already real (``realpath`` per file costs a system call
+    per component: a third of a 10,000-file run, issue 8)."""
+
+    def __init__(self, root: Path) -> None:
+        self.real = os.path.realpath(root)
+        self.prefix = os.path.join(os.path.abspath(root), "")
+
+    def of(self, path: Path) -> str:
+        absolute = os.path.abspath(path)
+        if not absolute.startswith(self.prefix):
+            return os.path.realpath(path)
+        return os.path.join(self.real, absolute[len(self.prefix):])
 
 
 def anchor(pattern: str, base: Path) -> str:
