@@ -46,6 +46,7 @@ from tests.execution import compare, run_program
 from tests.tnx_programs import (
     ALL_OPTIONS,
     DRAWN_TOGETHER,
+    SAVED_DIR,
     SUBCONFIG_CLASSES,
     UNGENERATED,
     VALUES,
@@ -187,7 +188,7 @@ def check(program: Program) -> list[str]:
     with tempfile.TemporaryDirectory() as directory:
         sides = {side: Path(directory, side) for side in ("tnx", "nxdi")}
         for path in sides.values():
-            path.mkdir()
+            (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
         tnx = run_program(source, "tnx", tmp_path=sides["tnx"])
         migration = _migrate(source)
         note(migration.code)

@@ -12,8 +12,9 @@ source. Programs vary in:
 * how the NeuronConfig is built: in a variable, inline in ``from_pretrained``, or with every
   sub-config (quantization, continuous batching, on-device generation...) in its own variable;
 * where the model lives: module level, a function, or ``self`` in a serving class;
-* the life cycle: ``to_neuron()`` alone, then ``save(dir[, sharded_weights=True])`` and / or
-  ``sample(...)`` calls with their own sampling settings.
+* the life cycle: ``to_neuron()``, possibly after ``load(dir)`` (artifacts of an earlier run),
+  then ``save(dir[, sharded_weights=True])`` and / or ``sample(...)`` calls with their own
+  sampling settings.
 
 Each program runs on the fake TNx as written (tests/fakes): the constraints the fake checks
 (continuous batching slots equal to ``batch_size``, ``qkv_tiling`` only with ``fuse_qkv``,
@@ -55,6 +56,8 @@ SUBCONFIG_CLASSES: dict[str, str] = {
 TOP_LEVEL = {"NeuronConfig", "QuantizationConfig", "ContinuousBatchingConfig", "GenerationConfig",
              *(cls for cls, _ in FAMILIES.values())}
 POSITIONS = (128, 256, 512, 1024, 2048, 4096)
+#: The directory a reloading program expects from an earlier run (the test creates it).
+SAVED_DIR = "saved-artifacts"
 #: Deprecated spellings of right padding (tnx_api.md §5.1), never drawn with padding_side.
 DEPRECATED_PADDING = ("lhs_aligned", "use_2d_cache_ids")
 
@@ -157,6 +160,8 @@ class Program:
     save: str | None  # None | "plain" | "sharded"
     samples: tuple[Sample, ...] = ()
     batch_size: int = 1
+    #: Reopen artifacts saved by an earlier run (``load(dir)`` before ``to_neuron()``).
+    reload: bool = False
 
     def render(self) -> str:
         return _Renderer(self).render()
@@ -235,6 +240,8 @@ class _Renderer:
             keywords.append(("neuron_config", config))
         arguments = ", ".join(["checkpoint", *(f"{k}={v}" for k, v in keywords)])
         statements.append(f"{model} = {self.name(self.cls)}.from_pretrained({arguments})")
+        if self.p.reload:
+            statements.append(f"{model}.load({SAVED_DIR!r})")
         statements.append(f"{model}.to_neuron()")
         if self.p.save is not None:
             sharded = ", sharded_weights=True" if self.p.save == "sharded" else ""
@@ -364,8 +371,9 @@ def programs(draw: Draw) -> Program:
         if config == "none":
             config = "variable"
     samples = tuple(draw(st.lists(_sample(positions), max_size=2)))
+    reload = draw(_BOOL)
     return Program(family, checkpoint, imports, config, location, tuple(from_pretrained),
-                   tuple(neuron_config), tuple(subconfigs), save, samples, batch_size)
+                   tuple(neuron_config), tuple(subconfigs), save, samples, batch_size, reload)
 
 
 def _subconfig(draw: Draw, name: str, batch_size: int) -> tuple[tuple[str, str], ...]:
