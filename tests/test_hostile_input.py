@@ -359,3 +359,17 @@ def test_syntax_warnings_of_user_code_are_not_printed(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "SyntaxWarning" not in result.output
     assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []
+
+
+def test_fifo_named_py_does_not_block_the_run(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    fine = tmp_path / "fine.py"
+    fine.write_text(TNX)
+    result = run(str(tmp_path))  # walked, not named: the walk finds it like any .py file
+    one_error(result, fifo, "not a regular file")
+    assert MIGRATED_CALL in fine.read_text()
+
+
+def test_device_named_explicitly_is_refused(tmp_path: Path) -> None:
+    one_error(run("/dev/zero"), Path("/dev/zero"), "not a regular file")

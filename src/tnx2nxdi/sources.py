@@ -57,7 +57,14 @@ def encode_python(text: str, decoded: Decoded) -> bytes:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The file's bytes. Only regular files are read: a FIFO or a device named ``.py`` would
+    block the run forever or never end."""
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SourceError("is a directory")
+        if not stat.S_ISREG(mode):
+            raise SourceError("not a regular file")
         return path.read_bytes()
     except FileNotFoundError:
         raise SourceError("no such file") from None
