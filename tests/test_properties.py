@@ -50,14 +50,8 @@ MARKER = "# TODO(tnx2nxdi): TNX901 check this by hand\n"
 #: Open bugs these properties found: name -> (the programs it affects, the exception). Each has a
 #: strict xfail regression test below; nothing else is excused.
 KNOWN_CRASHES: dict[str, tuple[re.Pattern[str], type[Exception]]] = {
-    # Analysis keeps a stack of enclosing statements and pushes only simple statement lines,
-    # functions and classes, so an import in a one-line block (`if x: import y`,
-    # `try: import y`) outside a function finds the stack empty (analysis.py `_import`).
-    "import-in-one-line-block": (
-        re.compile(r"^[ \t]*(if|elif|else|for|while|try|except|finally|with)\b[^\n]*:[ \t]*"
-                   r"(import|from)\s", re.MULTILINE),
-        IndexError,
-    ),
+    # Fixed: imports in one-line blocks (`if x: import y`) crashed analysis.py (IndexError);
+    # test_import_in_one_line_block_does_not_crash keeps it fixed.
 }
 
 
@@ -150,15 +144,16 @@ def test_markers_of_an_earlier_run_are_reported_and_kept(source: str) -> None:
 IMPORT_IN_ONE_LINE_BLOCK = "import transformers_neuronx\nif True: import os\n"
 
 
-def test_known_crash_patterns_match_their_regression_program() -> None:
-    assert set(KNOWN_CRASHES) == {"import-in-one-line-block"}
-    assert KNOWN_CRASHES["import-in-one-line-block"][0].search(IMPORT_IN_ONE_LINE_BLOCK)
+def test_no_crash_is_excused() -> None:
+    assert KNOWN_CRASHES == {}
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="known bug 'import-in-one-line-block' (KNOWN_CRASHES); when this passes, "
-                   "remove the KNOWN_CRASHES entry")
 def test_import_in_one_line_block_does_not_crash() -> None:
     result = migrate_source(IMPORT_IN_ONE_LINE_BLOCK, OPTIONS)
     assert result.error is None
     assert "if True: import os" in result.code
+
+
+def test_tnx_import_in_one_line_block_is_reported() -> None:
+    result = migrate_source("if True: from transformers_neuronx import LlamaForSampling\n", OPTIONS)
+    assert [finding.code for finding in result.findings] == ["TNX990"]

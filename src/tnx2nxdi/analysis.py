@@ -26,7 +26,8 @@ class ImportBinding:
 
     local: str
     qualified: str
-    statement: cst.SimpleStatementLine
+    #: The import line; a compound statement when the import sits in a one-line block.
+    statement: Statement
     scope: ScopeNode
     #: ``import a.b`` binds ``a`` to the module ``a``; ``from a import b`` binds ``b``.
     module_import: bool
@@ -177,10 +178,9 @@ class Analysis(cst.CSTVisitor):
         if local != "*":
             self._local(local)
         statement = self._statements[-1]
-        if isinstance(statement, cst.SimpleStatementLine):
-            self.imports.append(
-                ImportBinding(local, qualified, statement, self._scopes[-1], module_import)
-            )
+        self.imports.append(
+            ImportBinding(local, qualified, statement, self._scopes[-1], module_import)
+        )
 
     # -- assignments and references ---------------------------------------------------------
 
@@ -195,7 +195,20 @@ class Analysis(cst.CSTVisitor):
         self._assign_target(node.target, None, node)
 
     def visit_For(self, node: cst.For) -> None:
+        self._statements.append(node)
         self._assign_target(node.target, None, None)
+
+    # Every other compound statement is "the statement" of what its header and one-line block
+    # (``if x: import y``) hold; FunctionDef and ClassDef push themselves above.
+    def _enter(self, node: cst.BaseCompoundStatement) -> None:
+        self._statements.append(node)
+
+    def _exit(self, original_node: cst.BaseCompoundStatement) -> None:
+        self._statements.pop()
+
+    visit_If = visit_While = visit_With = visit_Try = visit_TryStar = visit_Match = _enter
+    leave_If = leave_While = leave_With = leave_Try = leave_TryStar = leave_Match = _exit
+    leave_For = _exit
 
     def visit_AsName(self, node: cst.AsName) -> None:
         self._assign_target(node.name, None, None)

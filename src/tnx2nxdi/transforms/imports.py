@@ -21,6 +21,9 @@ def plan_imports(analysis: Analysis, ctx: Context, plan: Plan) -> list[ImportBin
     still_used: list[ImportBinding] = []
     for bindings in by_statement.values():
         statement = bindings[0].statement
+        if not isinstance(statement, cst.SimpleStatementLine):
+            still_used += bindings  # in a one-line block: kept, and reported as still used
+            continue
         kept = {b.local for b in bindings if b.local == "*" or _read_after(b, analysis, plan)}
         still_used += [b for b in bindings if b.local in kept]
         added = _needed_imports(statement, bindings[0], analysis, ctx)
