@@ -41,6 +41,7 @@ from typing import Any
 
 import pytest
 from hypothesis import event, given, note
+from hypothesis import strategies as st
 
 from tests.execution import compare, run_program
 from tests.tnx_programs import (
@@ -54,7 +55,7 @@ from tests.tnx_programs import (
     Sample,
     programs,
 )
-from tnx2nxdi.mappings import OPTION_BY_NAME
+from tnx2nxdi.mappings import DEFAULT_TARGET_VERSION, OPTION_BY_NAME, TARGET_VERSIONS
 from tnx2nxdi.migrate import Migration, migrate_source
 from tnx2nxdi.options import Options
 
@@ -172,17 +173,18 @@ def _normalized(
 
 # --- the test -----------------------------------------------------------------------------------
 
-def _migrate(source: str) -> Migration:
-    migration = migrate_source(source, OPTIONS)
+def _migrate(source: str, options: Options = OPTIONS) -> Migration:
+    migration = migrate_source(source, options)
     assert migration.error is None, migration.error
     compile(migration.code, "<migrated>", "exec", dont_inherit=True)
-    again = migrate_source(migration.code, OPTIONS)
+    again = migrate_source(migration.code, options)
     assert again.code == migration.code, "a second run changed the output"
     return migration
 
 
-def check(program: Program) -> list[str]:
-    """Run ``program`` and its migration; the differences no finding or known bug explains."""
+def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
+    """Run ``program`` and its migration for NxDI ``target``; the differences no finding or
+    known bug explains."""
     source = program.render()
     note(source)
     with tempfile.TemporaryDirectory() as directory:
@@ -190,7 +192,7 @@ def check(program: Program) -> list[str]:
         for path in sides.values():
             (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
         tnx = run_program(source, "tnx", tmp_path=sides["tnx"])
-        migration = _migrate(source)
+        migration = _migrate(source, Options(target_version=target))
         note(migration.code)
         manual = sorted({f.code for f in migration.findings if not f.fixed})
         event(f"needs a person: {', '.join(manual) or 'nothing'}")
@@ -201,7 +203,8 @@ def check(program: Program) -> list[str]:
             event("not compared: the tool left TNx code to a person")
             return []
         try:
-            nxdi = run_program(migration.code, "nxdi", tmp_path=sides["nxdi"])
+            nxdi = run_program(migration.code, "nxdi", tmp_path=sides["nxdi"],
+                               nxdi_version=target)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             for name, bug in KNOWN_BUGS.items():
@@ -218,9 +221,11 @@ def check(program: Program) -> list[str]:
     return diffs
 
 
-@given(programs())
-def test_migration_asks_nxdi_for_what_tnx_was_asked(program: Program) -> None:
-    assert check(program) == []
+@given(programs(), st.sampled_from(TARGET_VERSIONS))
+def test_migration_asks_nxdi_for_what_tnx_was_asked(program: Program, target: str) -> None:
+    """For every NxDI release the tool targets (the fake NxDI imitates each one's keywords and
+    defaults)."""
+    assert check(program, target) == []
 
 
 def test_every_mapping_option_is_generated_or_says_why_not() -> None:
