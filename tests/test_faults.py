@@ -311,8 +311,9 @@ def test_ctrl_c_leaves_every_file_old_or_new_and_no_temporary_files(
 
 # --- each file once; symlinks ---------------------------------------------------------------------
 
-def test_the_same_file_named_twice_is_processed_once(victim: Path) -> None:
-    os.chdir(victim.parent)
+def test_the_same_file_named_twice_is_processed_once(victim: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(victim.parent)
     result = run(str(victim), str(victim), "serve.py", "./serve.py", str(victim.parent))
     assert result.exit_code == 1
     assert "1 file migrated, 0 left unchanged" in result.output

@@ -117,9 +117,9 @@ def test_the_command_run_inside_the_repository_executes_nothing(trapped: Path, h
     assert set(_snapshot(trapped)) == set(before)
 
 
-def test_stdin_is_not_executed(tmp_path: Path) -> None:
+def test_stdin_is_not_executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = _trap("stdin").replace("__file__", repr(str(tmp_path / "stdin.py"))) + TNX_TAIL
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["-"], input=source)
     assert result.exit_code == 1
     assert _ran(tmp_path) == []
