@@ -62,7 +62,10 @@ def _learn(node: cst.CSTNode) -> tuple[str, ...]:
     recorder = _FieldRecorder(node)
     node._visit_and_replace_children(recorder)  # a shallow rebuild, once per node type
     visited = tuple(dict.fromkeys(recorder.fields))
-    others = tuple(f.name for f in dataclasses.fields(node) if f.name not in visited)
+    others = tuple(  # fields holding text or numbers never hold nodes: not worth a look
+        f.name for f in dataclasses.fields(node)
+        if f.name not in visited and not isinstance(getattr(node, f.name), (str, int, float))
+    )
     _CHILD_FIELDS[type(node)] = (visited, others)
     return visited
 
