@@ -227,3 +227,28 @@ def test_each_file_once_however_it_is_named(tmp_path: Path) -> None:
     named = [str(root), str(link), str(root / "d00"), str(paths[0])]
     result = run(named, Options(mode="check", jobs=2))
     assert [file.path for file in result.files] == [str(path) for path in paths]
+
+
+def test_cli_runs_one_worker_per_cpu_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tnx2nxdi.cli import main
+
+    _tree(tmp_path, tnx=3, plain=2)
+    seen: list[int] = []
+
+    def record(files: list[Path], todo: list[int], options: Options, jobs: int,
+               results: list[object], bar: object) -> None:
+        seen.append(jobs)
+        for index in todo:
+            results[index] = runner.process_path(files[index], options)
+
+    monkeypatch.setattr(runner, "_in_pool", record)
+    monkeypatch.setattr(runner, "available_cpus", lambda: 4)
+    for arguments in (["--check"], ["--check", "-j", "2"], ["--check", "-j", "1"]):
+        result = CliRunner().invoke(main, [*arguments, str(tmp_path)], catch_exceptions=False)
+        assert result.exit_code == 1
+        assert "[" not in result.stderr  # no progress bar off a terminal
+    assert seen == [3, 2]  # the CPU count, capped by the 3 files to parse; -j 1: no pool
