@@ -64,6 +64,17 @@ class Reference:
     call: cst.Call | None = None
     target: Assignment | None = None
 
+    @property
+    def standalone(self) -> bool:
+        """``key.method(...)`` alone on its line: the shape rewritten statement-wise."""
+        statement = self.statement
+        return (
+            isinstance(statement, cst.SimpleStatementLine)
+            and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and statement.body[0].value is self.call
+        )
+
 
 class Analysis(cst.CSTVisitor):
     """Collect imports, assignments and references of one module."""
@@ -369,21 +380,17 @@ class Analysis(cst.CSTVisitor):
         self, node: cst.BaseExpression, chain: tuple[ScopeNode, ...]
     ) -> str | None:
         """The imported name an expression refers to, if an import in scope proves it."""
-        dotted = dotted_name(node)
-        if dotted is None:
+        binding = self.import_for(node, chain)
+        if binding is None:
             return None
-        head, _, rest = dotted.partition(".")
-        for scope in chain:
-            for binding in self.imports:
-                if binding.scope is scope and binding.local == head:
-                    return f"{binding.qualified}.{rest}" if rest else binding.qualified
-            if head in self.local_names.get(id(scope), set()):
-                return None
-        return None
+        rest = (dotted_name(node) or "").partition(".")[2]
+        return f"{binding.qualified}.{rest}" if rest else binding.qualified
 
     def import_for(
         self, node: cst.BaseExpression, chain: tuple[ScopeNode, ...]
     ) -> ImportBinding | None:
+        """The import binding the head of a dotted name reads, innermost scope first; a scope
+        that binds the name otherwise (an assignment, a parameter) hides outer imports."""
         dotted = dotted_name(node)
         if dotted is None:
             return None
@@ -392,6 +399,8 @@ class Analysis(cst.CSTVisitor):
             for binding in self.imports:
                 if binding.scope is scope and binding.local == head:
                     return binding
+            if head in self.local_names.get(id(scope), set()):
+                return None
         return None
 
 

@@ -68,6 +68,22 @@ def string(value: str) -> str:
     return f'"{body}"'
 
 
+def named_arguments(node: cst.Call, positional: tuple[str, ...]) -> dict[str, cst.BaseExpression]:
+    """A call's arguments by parameter name (``positional`` names the leading parameters);
+    ValueError, with the reason, when they cannot be read statically."""
+    named: dict[str, cst.BaseExpression] = {}
+    for index, arg in enumerate(node.args):
+        if arg.star:
+            raise ValueError(f"{code_of(arg).strip().rstrip(',')} cannot be read statically")
+        if arg.keyword is not None:
+            named[arg.keyword.value] = arg.value
+        elif index < len(positional):
+            named[positional[index]] = arg.value
+        else:
+            raise ValueError(f"positional arguments after {positional[-1] if positional else '('}")
+    return named
+
+
 def expr(source: str) -> cst.BaseExpression:
     return cst.parse_expression(source)
 

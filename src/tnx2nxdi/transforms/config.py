@@ -18,6 +18,7 @@ from tnx2nxdi.transforms._base import (
     expr,
     kwarg,
     literal_value,
+    named_arguments,
     string,
 )
 
@@ -323,18 +324,10 @@ def check_subconfigs(
 
 
 def subconfig_fields(name: str, node: cst.Call) -> dict[str, cst.BaseExpression]:
-    positional = m.SUBCONFIG_POSITIONAL.get(name, ())
-    fields: dict[str, cst.BaseExpression] = {}
-    for index, arg in enumerate(node.args):
-        if arg.star:
-            raise Dynamic(f"{code_of(node)} cannot be read statically")
-        if arg.keyword is not None:
-            fields[arg.keyword.value] = arg.value
-        elif index < len(positional):
-            fields[positional[index]] = arg.value
-        else:
-            raise Dynamic(f"{code_of(node)} has positional arguments the tool cannot map")
-    return fields
+    try:
+        return named_arguments(node, m.SUBCONFIG_POSITIONAL.get(name, ()))
+    except ValueError as why:
+        raise Dynamic(str(why)) from None
 
 
 def _is_subconfig(name: str) -> bool:

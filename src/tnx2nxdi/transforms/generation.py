@@ -11,7 +11,16 @@ import libcst as cst
 
 from tnx2nxdi import mappings as m
 from tnx2nxdi.analysis import Analysis, Assignment, Reference
-from tnx2nxdi.transforms._base import Context, Plan, call, code_of, expr, kwarg, literal_value
+from tnx2nxdi.transforms._base import (
+    Context,
+    Plan,
+    call,
+    code_of,
+    expr,
+    kwarg,
+    literal_value,
+    named_arguments,
+)
 
 _POSITIONAL = m.SAMPLE_POSITIONAL
 
@@ -187,35 +196,18 @@ def _drop_resets(node: cst.Call, analysis: Analysis, ctx: Context, plan: Plan) -
             if assignment.value is not node:
                 continue
             for use in assignment.references:
-                if use.method == m.ADAPTER_RESET and _standalone_call(use):
+                if use.method == m.ADAPTER_RESET and use.standalone:
                     assert use.statement is not None
                     plan.replace(use.statement, [])
                     ctx.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
                                "generate() resets the model first", use.statement, fixed=True)
 
 
-def _standalone_call(use: Reference) -> bool:
-    statement = use.statement
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and statement.body[0].value is use.call
-    )
-
-
 def _arguments(node: cst.Call) -> dict[str, cst.BaseExpression]:
-    given: dict[str, cst.BaseExpression] = {}
-    for index, arg in enumerate(node.args):
-        if arg.star:
-            raise _Unsupported(f"{code_of(arg).strip()} cannot be read statically")
-        if arg.keyword is not None:
-            given[arg.keyword.value] = arg.value
-        elif index < len(_POSITIONAL):
-            given[_POSITIONAL[index]] = arg.value
-        else:
-            raise _Unsupported("positional arguments after sequence_length")
-    return given
+    try:
+        return named_arguments(node, _POSITIONAL)
+    except ValueError as why:
+        raise _Unsupported(str(why)) from None
 
 
 def _sampling(top_k: cst.BaseExpression | None) -> list[cst.Arg]:

@@ -42,9 +42,9 @@ def plan_lifecycle(
     uses = sorted(binding.references, key=lambda r: r.order)
     pending_load: Reference | None = None
     for index, use in enumerate(uses):
-        if use.method == m.LOAD and _standalone(use):
+        if use.method == m.LOAD and use.standalone:
             pending_load = use
-        elif use.method in _COMPILERS and _standalone(use):
+        elif use.method in _COMPILERS and use.standalone:
             later = uses[index + 1:]
             if pending_load is not None:
                 _load_instead(use, pending_load, ctx, plan)
@@ -67,17 +67,6 @@ def plan_lifecycle(
         elif use.method is not None and use.method not in m.SAME_METHODS | {m.SAMPLE}:
             _manual(use, f"{use.method}() has no NxDI equivalent tnx2nxdi knows", ctx)
     return facts
-
-
-def _standalone(use: Reference) -> bool:
-    """``model.method(...)`` alone on its line: the only shape rewritten statement-wise."""
-    statement = use.statement
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and statement.body[0].value is use.call
-    )
 
 
 def _compile(
@@ -120,7 +109,7 @@ def _following_save(later: list[Reference]) -> Reference | None:
         if (
             use.method == m.SAVE
             and use.call is not None
-            and _standalone(use)
+            and use.standalone
             and _first_arg(use.call) is not None
         ):
             return use
