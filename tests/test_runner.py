@@ -203,7 +203,8 @@ def test_ctrl_c_leaves_every_file_old_or_fully_rewritten(tmp_path: Path, jobs: i
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode != 0
+    assert process.returncode == 130, stderr.decode()
+    assert b"Interrupted: every file is either unchanged or fully migrated." in stderr
     contents = [path.read_text() for path in paths]
     assert all(text in (original, expected) for text in contents)
     assert 0 < contents.count(expected) < len(paths), "interrupted neither early nor late"

@@ -22,6 +22,8 @@ from tnx2nxdi.mappings import TARGET_VERSIONS
 from tnx2nxdi.options import Options
 
 EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+#: Ctrl-C, as shells report a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
 T = TypeVar("T")
 
 
@@ -131,7 +133,12 @@ def main(
                         exit_zero_even_if_changed, use_color))
     from tnx2nxdi.runner import run
 
-    result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
+    try:
+        result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
+    except KeyboardInterrupt:
+        # Writes are atomic, so every file is as it was or fully migrated (issue 6).
+        click.echo("Interrupted: every file is either unchanged or fully migrated.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     _print_run(result, options, output_format, show_fixes, use_color)
     sys.exit(_exit_code(result, exit_zero_even_if_changed))
 

@@ -25,6 +25,7 @@ from tnx2nxdi.analysis import Analysis, ImportBinding
 from tnx2nxdi.locate import statement_positions
 from tnx2nxdi.mappings import TNX_PACKAGE
 from tnx2nxdi.transforms._base import Context, PendingFinding, Plan
+from tnx2nxdi.walk import walk
 
 MARKER = "tnx2nxdi: ignore"
 #: What a file must contain for a comment to be worth looking for (spacing varies).
@@ -79,7 +80,7 @@ def find(module: cst.Module, source: str) -> Suppressions:
     ends = _end_lines(source)
     positions = statement_positions(module, source)
     collector = _Statements()
-    module.visit(collector)
+    walk(module, collector)  # read-only: no tree rebuild (issue 8)
     by_statement: dict[int, Selectors] = {}
     nodes: dict[int, cst.CSTNode] = {}
     for statement in collector.statements:
@@ -225,7 +226,7 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     if not isinstance(node, cst.SimpleStatementLine):
         return []  # a compound statement's body is not frozen with its header
     collector = _Calls()
-    node.visit(collector)
+    walk(node, collector)
     return collector.calls
 
 

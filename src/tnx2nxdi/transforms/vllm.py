@@ -35,6 +35,7 @@ from tnx2nxdi.transforms._base import (
     string,
 )
 from tnx2nxdi.transforms.config import Dynamic, OptionTranslator, SubConfigResolver
+from tnx2nxdi.walk import walk
 
 _ENV_QUALIFIED = "os.environ"
 _SETDEFAULT = "setdefault"
@@ -334,7 +335,7 @@ def wants_vllm(analysis: Analysis, source: str) -> bool:
 
 def plan_vllm(module: cst.Module, analysis: Analysis, ctx: Context, plan: Plan) -> None:
     collector = _Collector(analysis)
-    module.visit(collector)
+    walk(module, collector)  # read-only: no tree rebuild (issue 8)
     framework = [w for w in collector.env if w.name == m.VLLM_FRAMEWORK_ENV]
     values = [literal_value(w.value) for w in framework]
     if m.VLLM_FRAMEWORK_NXDI in values:
