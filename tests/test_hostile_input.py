@@ -373,3 +373,17 @@ def test_fifo_named_py_does_not_block_the_run(tmp_path: Path) -> None:
 
 def test_device_named_explicitly_is_refused(tmp_path: Path) -> None:
     one_error(run("/dev/zero"), Path("/dev/zero"), "not a regular file")
+
+
+def test_syntax_warnings_of_notebook_cells_are_not_printed(tmp_path: Path) -> None:
+    path = tmp_path / "warns.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["odd = 1(2)\n", TNX]}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(str(path))
+    assert result.exit_code == 1, result.output
+    assert "SyntaxWarning" not in result.output
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []

@@ -186,8 +186,11 @@ def _parses(cell: _Cell) -> bool:
         raise NotebookError(_cell_error("cannot parse", cell, error)) from None
     try:
         # Errors the parser lets through ('await' outside function: IPython's autoawait)
-        # would otherwise surface as the core's "did not compile" safety net.
-        compile(tree, f"<cell {cell.number}>", "exec", dont_inherit=True)
+        # would otherwise surface as the core's "did not compile" safety net. The user's own
+        # SyntaxWarnings (`1(2)`, `"\d"`) are not the tool's to print.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(tree, f"<cell {cell.number}>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise NotebookError(_cell_error("cannot migrate", cell, error)) from None
     return True
