@@ -369,6 +369,11 @@ class Analysis(cst.CSTVisitor):
                 return None
         return None
 
+    def all_assignments(self) -> Iterator[Assignment]:
+        """Every recorded assignment, whatever its scope and key."""
+        for assignments in self.assignments.values():
+            yield from assignments
+
     def tnx_imports(self) -> Iterator[ImportBinding]:
         for binding in self.imports:
             if binding.qualified == TNX_PACKAGE or binding.qualified.startswith(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from tnx2nxdi.mappings import MARKER_PREFIX, LiteralValue
 from tnx2nxdi.options import Options
+
+if TYPE_CHECKING:  # analysis imports this module at run time
+    from tnx2nxdi.analysis import Assignment
 
 _CODEGEN = cst.Module(body=[])
 
@@ -202,7 +205,7 @@ class Context:
     #: Original statements that build a TNx model, migrated or not.
     constructions: set[int] = field(default_factory=set)
     #: Migrated models with the TNx import their class came from (for loader functions).
-    loader_candidates: list[tuple[Any, cst.CSTNode]] = field(default_factory=list)
+    loader_candidates: list[tuple[Assignment, cst.CSTNode]] = field(default_factory=list)
 
     def report(
         self,

@@ -191,16 +191,15 @@ def _adapter_model(node: cst.Call) -> cst.BaseExpression | None:
 
 
 def _drop_resets(node: cst.Call, analysis: Analysis, ctx: Context, plan: Plan) -> None:
-    for assignments in analysis.assignments.values():
-        for assignment in assignments:
-            if assignment.value is not node:
-                continue
-            for use in assignment.references:
-                if use.method == m.ADAPTER_RESET and use.standalone:
-                    assert use.statement is not None
-                    plan.replace(use.statement, [])
-                    ctx.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
-                               "generate() resets the model first", use.statement, fixed=True)
+    for assignment in analysis.all_assignments():
+        if assignment.value is not node:
+            continue
+        for use in assignment.references:
+            if use.method == m.ADAPTER_RESET and use.standalone:
+                assert use.statement is not None
+                plan.replace(use.statement, [])
+                ctx.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
+                           "generate() resets the model first", use.statement, fixed=True)
 
 
 def _arguments(node: cst.Call) -> dict[str, cst.BaseExpression]:

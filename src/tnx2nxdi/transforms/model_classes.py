@@ -70,17 +70,16 @@ def plan_models(analysis: Analysis, ctx: Context, plan: Plan) -> None:
 
 def _constructions(analysis: Analysis) -> list[tuple[Assignment, str]]:
     found = []
-    for assignments in analysis.assignments.values():
-        for binding in assignments:
-            value = binding.value
-            if (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value == m.FROM_PRETRAINED
-            ):
-                qualified = analysis.qualified_name(value.func.value, binding.chain)
-                if qualified is not None and qualified.startswith(m.TNX_PACKAGE + "."):
-                    found.append((binding, qualified))
+    for binding in analysis.all_assignments():
+        value = binding.value
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == m.FROM_PRETRAINED
+        ):
+            qualified = analysis.qualified_name(value.func.value, binding.chain)
+            if qualified is not None and qualified.startswith(m.TNX_PACKAGE + "."):
+                found.append((binding, qualified))
     return sorted(found, key=lambda item: item[0].order)
 
 
@@ -275,15 +274,14 @@ def _removable_defs(specs: list[ModelSpec], analysis: Analysis) -> dict[int, Ass
 def _config_defs(analysis: Analysis) -> list[Assignment]:
     classes = m.TNX_NEURON_CONFIG_CLASSES | set(m.SUBCONFIG_CLASSES)
     found = []
-    for assignments in analysis.assignments.values():
-        for definition in assignments:
-            value = definition.value
-            if (
-                isinstance(value, cst.Call)
-                and _single_assign(definition)
-                and analysis.qualified_name(value.func, definition.chain) in classes
-            ):
-                found.append(definition)
+    for definition in analysis.all_assignments():
+        value = definition.value
+        if (
+            isinstance(value, cst.Call)
+            and _single_assign(definition)
+            and analysis.qualified_name(value.func, definition.chain) in classes
+        ):
+            found.append(definition)
     return found
 
 
@@ -412,23 +410,22 @@ def plan_loaders(analysis: Analysis, ctx: Context, plan: Plan) -> None:
         name = function.name.value
         if len(analysis.function_defs.get(name, [])) != 1:
             continue
-        for assignments in analysis.assignments.values():
-            for derived in assignments:
-                value = derived.value
-                if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
-                        and value.func.value == name):
-                    continue
-                if not any(use.method in _FOLLOWED for use in derived.references):
-                    continue
-                if not isinstance(derived.chain[-1], cst.Module) or not _module_level(
-                        import_statement, analysis):
-                    ctx.report("TNX903", f"{derived.key} comes from {name}(), whose imports are "
-                               "local to it: migrate its generation calls by hand",
-                               derived.statement, fixed=False)
-                    continue
-                lifecycle.plan_lifecycle(derived, derived.key.split(".")[-1], analysis, ctx,
-                                         plan)
-                generation.plan_generation(derived, analysis, ctx, plan, import_statement)
+        for derived in analysis.all_assignments():
+            value = derived.value
+            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                    and value.func.value == name):
+                continue
+            if not any(use.method in _FOLLOWED for use in derived.references):
+                continue
+            if not isinstance(derived.chain[-1], cst.Module) or not _module_level(
+                    import_statement, analysis):
+                ctx.report("TNX903", f"{derived.key} comes from {name}(), whose imports are "
+                           "local to it: migrate its generation calls by hand",
+                           derived.statement, fixed=False)
+                continue
+            lifecycle.plan_lifecycle(derived, derived.key.split(".")[-1], analysis, ctx,
+                                     plan)
+            generation.plan_generation(derived, analysis, ctx, plan, import_statement)
 
 
 #: Methods on a loader function's result that the migration rewrites.
