@@ -7,15 +7,17 @@ import textwrap
 from pathlib import Path
 
 from tnx2nxdi.findings import Finding
-from tnx2nxdi.migrate import migrate_source
+from tnx2nxdi.kinds.python import migrate_source
 from tnx2nxdi.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
-def migrate(source: str, **options: object) -> tuple[str, tuple[Finding, ...]]:
-    result = migrate_source(source, Options(**options))  # type: ignore[arg-type]
+def migrate(
+    source: str, path: str | None = None, **options: object
+) -> tuple[str, tuple[Finding, ...]]:
+    result = migrate_source(source, Options(**options), path)  # type: ignore[arg-type]
     assert result.error is None, result.error
     return result.code, result.findings
 

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import libcst
 import pytest
 from click.testing import CliRunner, Result
 
-import tnx2nxdi.migrate
 import tnx2nxdi.runner
 from tnx2nxdi import sources
 from tnx2nxdi.cli import main
-from tnx2nxdi.migrate import migrate_source
+from tnx2nxdi.kinds.python import migrate_source
 from tnx2nxdi.options import Options
 
 TNX = (
@@ -270,8 +270,7 @@ INTERRUPTIONS: dict[str, Callable[[pytest.MonkeyPatch, int], None]] = {
     "while migrating": lambda mp, n: mp.setattr(
         tnx2nxdi.runner, "process_bytes", _interrupt_on_call(n, tnx2nxdi.runner.process_bytes)),
     "while parsing": lambda mp, n: mp.setattr(
-        tnx2nxdi.migrate.cst, "parse_module",
-        _interrupt_on_call(n, tnx2nxdi.migrate.cst.parse_module)),
+        libcst, "parse_module", _interrupt_on_call(n, libcst.parse_module)),
     "halfway through a write": lambda mp, n: mp.setattr(
         sources.os, "fdopen", _interrupt_while_writing(n)),
     "in fsync": lambda mp, n: mp.setattr(sources.os, "fsync", _interrupt_on_call(n, os.fsync)),

@@ -55,8 +55,9 @@ from tests.tnx_programs import (
     Sample,
     programs,
 )
+from tnx2nxdi.engine import Migration
+from tnx2nxdi.kinds.python import migrate_source
 from tnx2nxdi.mappings import DEFAULT_TARGET_VERSION, OPTION_BY_NAME, TARGET_VERSIONS
-from tnx2nxdi.migrate import Migration, migrate_source
 from tnx2nxdi.options import Options
 
 Event = dict[str, Any]

@@ -130,14 +130,14 @@ def test_stdin_is_not_executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 #: Calls that can run code, and the only places allowed to make them (module, call: why).
 ALLOWED = {
-    ("runner.py", "importlib.import_module"): "imports the tool's own handlers from HANDLERS",
     ("discovery.py", "subprocess.run"): "asks `git` which files are ignored (reads nothing run)",
     ("shell.py", "subprocess.run"): "asks `bash -n` (parse only, never run) whether a rewritten "
     "script parses; the script is given on stdin",
     ("notebook.py", "compile"): "compiles (never runs) a migrated cell to check it",
-    ("migrate.py", "compile"): "compiles (never runs) the migration, and parses the input",
-    ("_base.py", "ast.literal_eval"): "reads literal option values (literals only)",
-    ("vllm.py", "ast.literal_eval"): "reads literal override values (literals only)",
+    ("__init__.py", "compile"): "the engine compiles (never runs) the migration, and parses "
+    "the input",
+    ("nodes.py", "ast.literal_eval"): "reads literal option values (literals only)",
+    ("overrides.py", "ast.literal_eval"): "reads literal override values (literals only)",
 }
 DANGEROUS = {
     "eval", "exec", "compile", "__import__", "execfile", "import_module", "literal_eval",

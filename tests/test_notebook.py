@@ -28,7 +28,7 @@ from tests.helpers import FIXTURES, render
 from tests.test_precommit import _git, hook_repo, try_repo  # noqa: F401 (hook_repo: a fixture)
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import FileResult
-from tnx2nxdi.notebook import _Cell, _mask, code_cell_sources
+from tnx2nxdi.kinds.notebook import _Cell, _mask, code_cell_sources
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from tnx2nxdi.migrate import Migration, migrate_source
+from tnx2nxdi.engine import Migration
+from tnx2nxdi.kinds.python import migrate_source
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 

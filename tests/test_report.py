@@ -43,7 +43,7 @@ def test_json_rows_carry_location_code_fix_and_docs_link() -> None:
     assert dropped == {
         "path": "src/serve.py", "line": 3, "column": 1, "code": "TNX303",
         "message": DROPPED.message, "fixed": False, "cell": None,
-        "url": "docs/rules.md#tnx303",
+        "url": "docs/rules.md#tnx303", "ignored": False,
     }
     assert next(row for row in rows if row["code"] == "TNX201")["fixed"] is True
     assert next(row for row in rows if row["code"] == "error")["path"] == "src/broken.py"

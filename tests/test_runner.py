@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tnx2nxdi import runner
-from tnx2nxdi.migrate import migrate_source
+from tnx2nxdi import kinds, runner
+from tnx2nxdi.findings import Outcome
+from tnx2nxdi.kinds.python import migrate_python, migrate_source
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import run
 
@@ -129,14 +130,13 @@ def test_a_crash_on_one_file_is_that_file_s_error(
 ) -> None:
     paths = _tree(tmp_path, tnx=3, plain=0)
 
-    def handler(data: bytes, options: Options) -> runner.Outcome:
+    def handler(data: bytes, options: Options, path: str | None) -> Outcome:
         if b"crash" in data:
             raise ValueError("boom\nsecond line")
-        return runner.migrate_python(data, options)
+        return migrate_python(data, options, path)
 
     paths[1].write_text(TNX + "# crash\n")
-    monkeypatch.setitem(runner.HANDLERS, ".py", f"{__name__}:_handler")
-    monkeypatch.setattr(sys.modules[__name__], "_handler", handler, raising=False)
+    monkeypatch.setitem(kinds.KINDS, ".py", kinds.Kind("Python", handler))
     result = run([str(tmp_path)], Options(mode="write", jobs=1))
     errors = [file for file in result.files if file.error]
     assert [Path(file.path) for file in errors] == [paths[1]]

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from tests.helpers import FIXTURES, render
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import Finding
+from tnx2nxdi.kinds.shell import migrate_script
 from tnx2nxdi.options import Options
-from tnx2nxdi.runner import run
-from tnx2nxdi.shell import migrate_script
+from tnx2nxdi.runner import process_bytes, run
 
 SHELL = FIXTURES / "shell"
 PAIRS = sorted(SHELL.glob("*.in.sh"))
@@ -151,14 +151,15 @@ def test_crlf_scripts_keep_their_newlines() -> None:
 
 def test_select_and_ignore_apply_to_scripts() -> None:
     text = "export NEURON_COMPILE_CACHE_URL=s3://b/c\nvllm serve /m --device neuron\n"
-    code, findings = _migrate(text, ignore=frozenset({"TNX604"}))
-    assert "TODO(tnx2nxdi)" not in code
-    assert [f.code for f in findings] == ["TNX601"]
+    result, data = process_bytes(text.encode(), Options(ignore=frozenset({"TNX604"})), "s.sh")
+    assert b"TODO(tnx2nxdi)" not in data
+    assert [f.code for f in result.findings if not f.ignored] == ["TNX601"]
+    assert [f.code for f in result.findings if f.ignored] == ["TNX604"]
 
 
 def test_output_that_bash_rejects_leaves_the_script_unchanged(monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
-    import tnx2nxdi.shell as shell
+    import tnx2nxdi.kinds.shell as shell
 
     monkeypatch.setattr(shell, "_bash_ok", lambda bash, text: NXDI_EXPORT not in text)
     text = "vllm serve /m --device neuron\n"

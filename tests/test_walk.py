@@ -9,8 +9,8 @@ import libcst as cst
 import pytest
 
 from tests.helpers import FIXTURES
-from tnx2nxdi.analysis import Analysis
-from tnx2nxdi.walk import walk, with_ancestors
+from tnx2nxdi.engine.analysis import Analysis
+from tnx2nxdi.engine.walk import walk, with_ancestors
 
 TRICKY = textwrap.dedent('''
     """Docstring."""

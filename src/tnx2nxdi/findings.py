@@ -1,4 +1,4 @@
-"""Findings are data: transformers record them, the runner locates them, the CLI renders them."""
+"""Findings are data: steps record them, the file kinds locate them, the CLI renders them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ class Finding:
     fixed: bool
     #: For notebooks: the 1-based index of the code cell (line and column are within the cell).
     cell: int | None = None
+    #: Hidden by ``--select``/``--ignore``: what it reports still happened, but it leaves no
+    #: marker and does not count as needing attention (``--show-fixes`` and JSON list it).
+    ignored: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a file kind's handler made of one input: texts for diffs and reports, bytes to
+    write."""
+
+    original: str
+    migrated: str
+    data: bytes
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    #: The per-cell diff units of a notebook: (label, old source, new source).
+    diff_units: tuple[tuple[str, str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,11 @@ class FileResult:
 
     @property
     def needs_attention(self) -> tuple[Finding, ...]:
-        return tuple(finding for finding in self.findings if not finding.fixed)
+        return tuple(f for f in self.findings if not f.fixed and not f.ignored)
+
+    @property
+    def ignored(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.ignored)
 
 
 @dataclass
@@ -61,3 +82,7 @@ class RunResult:
     @property
     def attention(self) -> int:
         return sum(len(result.needs_attention) for result in self.files)
+
+    @property
+    def ignored(self) -> int:
+        return sum(len(result.ignored) for result in self.files)

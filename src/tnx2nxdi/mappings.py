@@ -17,11 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from tnx2nxdi.literals import LiteralValue
+
 TNX_PACKAGE = "transformers_neuronx"
 NXDI_PACKAGE = "neuronx_distributed_inference"
 
-#: The comment tag of every marker the tool leaves in user code.
-MARKER_PREFIX = "# TODO(tnx2nxdi):"
+
+def is_tnx(qualified: str | None) -> bool:
+    """Whether an imported name comes from TNx (the package or one of its modules)."""
+    return qualified is not None and (
+        qualified == TNX_PACKAGE or qualified.startswith(TNX_PACKAGE + ".")
+    )
 
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
 #: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
@@ -177,9 +183,6 @@ class NoDefault(Enum):
 
 
 NO_DEFAULT = NoDefault.TOKEN
-
-#: A literal Python value as it can be read off source code.
-LiteralValue = bool | int | float | str | None | tuple[int, ...]
 
 
 @dataclass(frozen=True)

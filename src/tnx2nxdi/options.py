@@ -1,4 +1,4 @@
-"""Run options, shared by the CLI, the runner and the transformers (no LibCST here)."""
+"""Run options, shared by the CLI, the runner and the steps (no LibCST here)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,6 @@ class Options:
     #: ``.gitignore``) to explicitly named files too.
     exclude: tuple[str, ...] = ()
     force_exclude: bool = False
-    #: The file being migrated (set per file by the runner): relative checkpoint paths, such as
-    #: a config.json that tells NeuronAutoModelForCausalLM's family, are read next to it.
-    source_path: str | None = None
 
     def reports(self, code: str) -> bool:
         if code in self.ignore:

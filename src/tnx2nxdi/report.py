@@ -22,9 +22,13 @@ def location(result: FileResult, finding: Finding) -> str:
     return f"{result.path}{cell}:{finding.line}:{finding.column}"
 
 
-def shown_findings(result: FileResult, *, show_fixes: bool) -> Iterator[Finding]:
+def shown_findings(
+    result: FileResult, *, show_fixes: bool, show_ignored: bool = False
+) -> Iterator[Finding]:
     for finding in result.findings:
-        if show_fixes or not finding.fixed:
+        if finding.ignored and not show_ignored:
+            continue
+        if show_fixes or not finding.fixed or finding.ignored:
             yield finding
 
 
@@ -39,7 +43,9 @@ def render_findings(
     for result in run.files:
         if result.error is not None:
             lines.append(_error_line(result, output_format))
-        for finding in shown_findings(result, show_fixes=show_fixes or output_format != "text"):
+        shown = shown_findings(result, show_fixes=show_fixes or output_format != "text",
+                               show_ignored=show_fixes and output_format == "text")
+        for finding in shown:
             lines.append(_finding_line(result, finding, output_format))
     return "".join(line + "\n" for line in lines)
 
@@ -54,7 +60,8 @@ def _finding_line(result: FileResult, finding: Finding, output_format: str) -> s
             f"col={finding.column},title={_property(title)}::{_escape(finding.message)}"
         )
     fixed = " [fixed]" if finding.fixed else ""
-    return f"{location(result, finding)}: {finding.code}{fixed} {finding.message}"
+    ignored = " [ignored]" if finding.ignored else ""
+    return f"{location(result, finding)}: {finding.code}{fixed}{ignored} {finding.message}"
 
 
 def _error_line(result: FileResult, output_format: str) -> str:
@@ -77,12 +84,13 @@ def _json(run: RunResult) -> list[dict[str, object]]:
     for result in run.files:
         if result.error is not None:
             rows.append({"path": result.path, "line": 1, "column": 1, "code": "error",
-                         "message": result.error, "fixed": False, "cell": None, "url": None})
+                         "message": result.error, "fixed": False, "cell": None, "url": None,
+                         "ignored": False})
         for finding in result.findings:
             rows.append({
                 "path": result.path, "line": finding.line, "column": finding.column,
                 "code": finding.code, "message": finding.message, "fixed": finding.fixed,
-                "cell": finding.cell, "url": _link(finding.code),
+                "cell": finding.cell, "url": _link(finding.code), "ignored": finding.ignored,
             })
     return rows
 
@@ -104,13 +112,13 @@ def render_markdown(run: RunResult, mode: str, *, show_fixes: bool) -> str:
         out += ["\n", "| file | result | need attention | migrated |\n", "|---|---|---:|---:|\n"]
         for result in listed:
             attention = len(result.needs_attention)
-            fixed = len(result.findings) - attention
+            fixed = len(result.findings) - attention - len(result.ignored)
             out.append(f"| `{_cell(result.path)}` | {_status(result, mode)} | {attention} "
                        f"| {fixed} |\n")
-    attention_rows = [(r, f) for r in run.files for f in r.findings if not f.fixed]
+    attention_rows = [(r, f) for r in run.files for f in r.needs_attention]
     if attention_rows:
         out += ["\n", "### Needs a person\n", "\n"] + _finding_table(attention_rows)
-    fixed_rows = [(r, f) for r in run.files for f in r.findings if f.fixed]
+    fixed_rows = [(r, f) for r in run.files for f in r.findings if f.fixed or f.ignored]
     if show_fixes and fixed_rows:
         out += ["\n", "<details><summary>Migrated automatically "
                 f"({len(fixed_rows)})</summary>\n", "\n"]
@@ -217,6 +225,9 @@ def summary(run: RunResult, mode: str) -> str:
         f"{unchanged} left unchanged",
         f"{_count(run.attention, 'finding')} need{'s' if run.attention == 1 else ''} attention",
     ]
+    if run.ignored:
+        parts.append(f"{_count(run.ignored, 'finding')} ignored (--select/--ignore; "
+                     "--show-fixes lists them)")
     if run.errors:
         parts.append(f"{_count(len(run.errors), 'file')} could not be processed")
     if not run.files:

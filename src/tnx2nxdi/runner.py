@@ -12,48 +12,24 @@ or fully rewritten, and no temporary file is left behind.
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from tnx2nxdi import discovery
-from tnx2nxdi.findings import FileResult, Finding, RunResult
+from tnx2nxdi.findings import FileResult, RunResult
+from tnx2nxdi.kinds import kind_for
 from tnx2nxdi.mappings import PREFILTER_MARKERS
 from tnx2nxdi.options import Options
-from tnx2nxdi.sources import SourceError, decode_python, encode_python, read_bytes, write_atomic
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a handler made of one input: texts for diffs and reports, bytes to write."""
-
-    original: str
-    migrated: str
-    data: bytes
-    findings: tuple[Finding, ...] = ()
-    error: str | None = None
-    diff_units: tuple[tuple[str, str, str], ...] | None = None
-
-
-Handler = Callable[[bytes, Options], Outcome]
-
-#: File kinds by suffix: "module:function" of the handler, imported only when needed.
-HANDLERS: dict[str, str] = {
-    ".py": "tnx2nxdi.runner:migrate_python",
-    ".sh": "tnx2nxdi.shell:migrate_shell",
-    ".ipynb": "tnx2nxdi.notebook:migrate_notebook",
-}
-DEFAULT_HANDLER = HANDLERS[".py"]
-
+from tnx2nxdi.sources import SourceError, read_bytes, write_atomic
 
 #: A progress bar is drawn (on a terminal) only for runs over at least this many files, and only
 #: once a run has taken longer than ``PROGRESS_DELAY`` seconds: quick runs print nothing extra.
@@ -224,34 +200,17 @@ def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult
     if not needs_handler(data):
         return FileResult(shown, skipped=True), data
     try:
-        outcome = handler_for(shown)(data, replace(options, source_path=shown))
+        outcome = kind_for(shown).handler(data, options, shown)
     except SourceError as error:
         return FileResult(shown, error=str(error)), data
     except Exception as error:  # one file's bug must not end a run over a whole repository
         reason = (str(error).splitlines() or [""])[0]
         message = f"TNX999 internal error ({type(error).__name__}: {reason}); unchanged"
         return FileResult(shown, error=message), data
+    findings = tuple(  # --select/--ignore decide here, once, for every file kind
+        f if options.reports(f.code) else replace(f, ignored=True) for f in outcome.findings
+    )
     result = FileResult(
-        shown, outcome.original, outcome.migrated, outcome.findings, outcome.error,
-        outcome.diff_units,
+        shown, outcome.original, outcome.migrated, findings, outcome.error, outcome.diff_units,
     )
     return result, (outcome.data if result.changed and outcome.error is None else data)
-
-
-def handler_for(shown: str) -> Handler:
-    spec = HANDLERS.get(Path(shown).suffix, DEFAULT_HANDLER)
-    module, _, function = spec.partition(":")
-    handler: Handler = getattr(importlib.import_module(module), function)
-    return handler
-
-
-def migrate_python(data: bytes, options: Options) -> Outcome:
-    from tnx2nxdi.migrate import migrate_source  # LibCST is imported here, not at start-up
-
-    try:
-        decoded = decode_python(data)
-    except SourceError as error:
-        return Outcome("", "", data, error=str(error))
-    migration = migrate_source(decoded.text, options)
-    new_data = data if migration.code == decoded.text else encode_python(migration.code, decoded)
-    return Outcome(decoded.text, migration.code, new_data, migration.findings, migration.error)

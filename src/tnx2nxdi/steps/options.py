@@ -3,37 +3,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.transforms._base import (
-    NOT_LITERAL,
-    Context,
+from tnx2nxdi.engine.nodes import (
+    CannotRead,
     NotLiteral,
     call,
     code_of,
     expr,
     kwarg,
     literal_value,
-    named_arguments,
+    read_args,
     string,
 )
+from tnx2nxdi.engine.state import Reporter
+from tnx2nxdi.literals import LiteralValue
+
+CODES = frozenset({"TNX301", "TNX303", "TNX304", "TNX305", "TNX306"})
 
 #: Resolves a sub-config value to ``(TNx class qualified name, call)``; None when it cannot.
 SubConfigResolver = Callable[[cst.BaseExpression], tuple[str, cst.Call] | None]
 #: Reads an option value: literals, and TNx constants such as ``GQA.REPLICATED_HEADS``.
-ValueReader = Callable[[cst.BaseExpression], "m.LiteralValue | NotLiteral"]
-
-
-class Dynamic(Exception):
-    """The options cannot be read statically; the construction must be left as it is."""
+ValueReader = Callable[[cst.BaseExpression], "LiteralValue | NotLiteral"]
 
 
 @dataclass
-class Translation:
+class TranslatedOptions:
     """NxDI NeuronConfig keywords (insertion-ordered) and what they need imported."""
 
     kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
@@ -52,15 +51,15 @@ class Translation:
 
 @dataclass
 class OptionTranslator:
-    """Translate one model's TNx options; findings are anchored to ``anchor``."""
+    """Translate one model's TNx options (or one vLLM override's keys)."""
 
-    ctx: Context
-    anchor: cst.CSTNode
+    #: Where this model's findings go (anchored at its construction).
+    report: Reporter
     resolve: SubConfigResolver
     #: Used to name derived paths (the quantized checkpoint directory).
     model_name: str
     read: ValueReader = literal_value
-    result: Translation = field(default_factory=Translation)
+    result: TranslatedOptions = field(default_factory=TranslatedOptions)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -73,10 +72,9 @@ class OptionTranslator:
             elif rule.carry_default:
                 self._carry(rule, self.result.kwargs)
         if self.result.carried:
-            self.ctx.report(
+            self.report(
                 "TNX301",
                 "TNx defaults written out explicitly: " + ", ".join(self.result.carried),
-                self.anchor,
                 fixed=True,
             )
         for name, value in given.items():
@@ -124,10 +122,9 @@ class OptionTranslator:
         if isinstance(literal, NotLiteral):
             table = ", ".join(f"{_source(key)}: {nxdi}" for key, nxdi in rule.values.items())
             converted = expr(f"{{{table}}}[{code_of(value)}]")
-            self.ctx.report(
+            self.report(
                 "TNX306",
                 f"{rule.tnx} is not a literal; translated at run time with a lookup table",
-                self.anchor,
                 fixed=True,
             )
         elif literal in rule.values:
@@ -149,8 +146,7 @@ class OptionTranslator:
                 self._put(into, name, expr(str(max(literal))))
             buckets = m.LIST_BUCKETS_KEY.get(rule.tnx)
             if buckets is None:
-                self.ctx.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}",
-                                self.anchor, fixed=False)
+                self.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}", fixed=False)
                 return
             self._put(into, buckets, _int_list(literal))
             self._put(into, m.BUCKETING_FLAG[0], expr(m.BUCKETING_FLAG[1]))
@@ -158,11 +154,10 @@ class OptionTranslator:
         for name in rule.nxdi:
             self._put(into, name, value)
         if isinstance(literal, NotLiteral) and rule.tnx in m.LIST_BUCKETS_KEY:
-            self.ctx.report(
+            self.report(
                 "TNX306",
                 f"{rule.tnx}={code_of(value)} is not a literal: if it is a list, set "
                 f"{rule.nxdi[0]} to its maximum and {m.LIST_BUCKETS_KEY[rule.tnx]} to the list",
-                self.anchor,
                 fixed=False,
             )
 
@@ -178,11 +173,10 @@ class OptionTranslator:
             self._put(into, rule.nxdi[0], _int_list(literal))
         elif isinstance(literal, NotLiteral):
             self._put(into, rule.nxdi[0], value)
-            self.ctx.report(
+            self.report(
                 "TNX306",
                 f"{rule.tnx}={code_of(value)} is not a literal: {rule.nxdi[0]} needs a list of "
                 "ints",
-                self.anchor,
                 fixed=False,
             )
         else:
@@ -196,8 +190,7 @@ class OptionTranslator:
         if not rule.carry_default and _same(literal, rule.tnx_default):
             return
         if any(_same(literal, builtin) for builtin in rule.nxdi_builtin):
-            self.ctx.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}",
-                            self.anchor, fixed=True)
+            self.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}", fixed=True)
             return
         self._drop(rule.tnx, value, f"has no NxDI equivalent: {rule.note}")
 
@@ -208,7 +201,7 @@ class OptionTranslator:
             return
         resolved = self.resolve(value)
         if resolved is None or m.SUBCONFIG_CLASSES.get(resolved[0]) != name:
-            raise Dynamic(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
+            raise CannotRead(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
         fields = subconfig_fields(name, resolved[1])
         nested = m.SUBCONFIG_NESTED_CLASS.get(name)
         parent = m.OPTION_BY_NAME[name]
@@ -235,11 +228,10 @@ class OptionTranslator:
     def _quantized_path(self) -> None:
         path = f"{self.model_name}-{m.QUANTIZED_CHECKPOINTS_DIRNAME}"
         self._put(self.result.kwargs, m.QUANTIZED_PATH_KEY, expr(string(path)))
-        self.ctx.report(
+        self.report(
             "TNX305",
             f"NxDI needs a quantized checkpoint: {m.QUANTIZED_PATH_KEY}={path!r} was derived; "
             "create it once with save_quantized_state_dict(model_path, config)",
-            self.anchor,
             fixed=False,
         )
 
@@ -270,20 +262,19 @@ class OptionTranslator:
 
     def _drop(self, name: str, value: cst.BaseExpression | None, why: str) -> None:
         shown = name if value is None else f"{name}={code_of(value)}"
-        self.ctx.report("TNX303", f"{shown} {why}; removed", self.anchor, fixed=False)
+        self.report("TNX303", f"{shown} {why}; removed", fixed=False)
 
     def _ignored_keyword(self, name: str, value: cst.BaseExpression, *, strict: bool) -> None:
         if strict:
-            raise Dynamic(f"{name}= is not a keyword this TNx class accepts")
+            raise CannotRead(f"{name}= is not a keyword this TNx class accepts")
         rule = m.OPTION_BY_NAME.get(name)
         hint = ""
         if rule is not None and rule.nxdi and rule not in m.FROM_PRETRAINED_OPTIONS:
             hint = f"; to enable it in NxDI set NeuronConfig({rule.nxdi[0]}=...)"
-        self.ctx.report(
+        self.report(
             "TNX304",
             f"{name}={code_of(value)} had no effect: TNx ignores keywords its model class does "
             f"not define, so it was dropped{hint}",
-            self.anchor,
             fixed=False,
         )
 
@@ -300,41 +291,28 @@ _HANDLERS: dict[m.Translation, Handler] = {
 }
 
 
-def keyword_args(args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
-    """Keyword arguments by name; raises Dynamic on ``*args``, ``**kwargs`` or positionals."""
-    out: dict[str, cst.BaseExpression] = {}
-    for arg in args:
-        if arg.star or arg.keyword is None:
-            raise Dynamic(f"{code_of(arg).strip().rstrip(',')} cannot be read statically")
-        out[arg.keyword.value] = arg.value
-    return out
-
-
 def check_subconfigs(
     keywords: dict[str, cst.BaseExpression], resolve: SubConfigResolver
 ) -> None:
-    """Raise Dynamic unless every sub-config value is a TNx sub-config call the tool can read."""
+    """Raise CannotRead unless every sub-config value is a TNx sub-config call the tool can read."""
     for name, value in keywords.items():
         if not _is_subconfig(name) or literal_value(value) is None:
             continue
         resolved = resolve(value)
         if resolved is None or m.SUBCONFIG_CLASSES.get(resolved[0]) != name:
-            raise Dynamic(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
+            raise CannotRead(f"{name}={code_of(value)} is not a TNx sub-config the tool can read")
         subconfig_fields(name, resolved[1])
 
 
 def subconfig_fields(name: str, node: cst.Call) -> dict[str, cst.BaseExpression]:
-    try:
-        return named_arguments(node, m.SUBCONFIG_POSITIONAL.get(name, ()))
-    except ValueError as why:
-        raise Dynamic(str(why)) from None
+    return read_args(node, m.SUBCONFIG_POSITIONAL.get(name, ()))
 
 
 def _is_subconfig(name: str) -> bool:
     return name in set(m.SUBCONFIG_CLASSES.values())
 
 
-def _same(literal: m.LiteralValue | NotLiteral, default: m.LiteralValue | m.NoDefault) -> bool:
+def _same(literal: LiteralValue | NotLiteral, default: LiteralValue | m.NoDefault) -> bool:
     if isinstance(literal, NotLiteral) or isinstance(default, m.NoDefault):
         return False
     return type(literal) is type(default) and literal == default
@@ -354,4 +332,5 @@ def _py(value: object) -> str:
     return repr(value)
 
 
-__all__ = ["NOT_LITERAL", "Dynamic", "OptionTranslator", "Translation", "keyword_args"]
+__all__ = ["CODES", "OptionTranslator", "TranslatedOptions", "check_subconfigs",
+           "subconfig_fields"]

@@ -16,16 +16,15 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tnx2nxdi.analysis import Analysis, ImportBinding
-from tnx2nxdi.locate import statement_positions
-from tnx2nxdi.mappings import TNX_PACKAGE
-from tnx2nxdi.transforms._base import Context, PendingFinding, Plan
-from tnx2nxdi.walk import walk
+from tnx2nxdi.engine.locate import statement_positions
+from tnx2nxdi.engine.nodes import is_import_line
+from tnx2nxdi.engine.state import PendingFinding, Plan
+from tnx2nxdi.engine.walk import walk
 
 MARKER = "tnx2nxdi: ignore"
 #: What a file must contain for a comment to be worth looking for (spacing varies).
@@ -70,8 +69,10 @@ class Suppressions:
 NONE = Suppressions()
 
 
-def find(module: cst.Module, source: str) -> Suppressions:
-    """The ignore comments of a module, keyed by the statements they sit on."""
+def find(
+    module: cst.Module, source: str, statements: Sequence[cst.CSTNode]
+) -> Suppressions:
+    """The ignore comments of a module, keyed by the ``statements`` they sit on."""
     if _QUICK not in source:
         return NONE
     comments = _comment_lines(source)
@@ -79,11 +80,9 @@ def find(module: cst.Module, source: str) -> Suppressions:
         return NONE
     ends = _end_lines(source)
     positions = statement_positions(module, source)
-    collector = _Statements()
-    walk(module, collector)  # read-only: no tree rebuild (issue 8)
     by_statement: dict[int, Selectors] = {}
     nodes: dict[int, cst.CSTNode] = {}
-    for statement in collector.statements:
+    for statement in statements:
         start = positions.get(id(statement))
         if start is None:
             continue
@@ -97,59 +96,17 @@ def find(module: cst.Module, source: str) -> Suppressions:
     return Suppressions(by_statement, nodes) if by_statement else NONE
 
 
-def resolve_references(analysis: Analysis, frozen: frozenset[int]) -> None:
-    """``analysis.resolve_references()`` as if frozen statements assigned nothing, and with
-    their reads resolved to nothing (they still count as reads of imported names)."""
-    if frozen:
-        for key, assignments in analysis.assignments.items():
-            analysis.assignments[key] = [a for a in assignments if id(a.statement) not in frozen]
-    analysis.resolve_references()
-    if not frozen:
-        return
-    for reference in analysis.references:
-        statement, target = reference.statement, reference.target
-        if statement is not None and id(statement) in frozen and target is not None:
-            target.references.remove(reference)
-            reference.target = None
-
-
-def report_suppressed_uses(
-    analysis: Analysis, still_used: Iterable[ImportBinding], frozen: frozenset[int],
-    ctx: Context,
-) -> None:
-    """A TNx name read only on ignored lines still ties the file to TNx: say so at its import
-    (unless the import is ignored too), so that suppression never yields a false all-clear.
-    Names without another finding already got TNX990 from ``report_leftovers``."""
-    if not frozen:
-        return
-    for binding in still_used:
-        if binding.local not in ctx.accounted or id(binding.statement) in frozen:
-            continue
-        reads = [r for r in analysis.references
-                 if r.key == binding.local and r.statement is not None]
-        if reads and all(id(r.statement) in frozen for r in reads):
-            ctx.report(
-                "TNX990",
-                f"{binding.local} still comes from {TNX_PACKAGE} ({binding.qualified}) and is "
-                f"used only on lines marked '# {MARKER}'; migrate them by hand, or mark this "
-                "import too to keep TNx on purpose",
-                binding.statement,
-                fixed=False,
-            )
-
-
 def keep_frozen(plan: Plan, frozen: frozenset[int], suppressions: Suppressions) -> None:
     """Take frozen statements out of the plan; a frozen import line stays, followed by the
     imports the plan added in its place."""
     for key in frozen:
         node = suppressions.nodes.get(key)
-        plan.markers.pop(key, None)
-        replacement = plan.statements.pop(key, None)
         if node is None:
             continue
+        replacement = plan.forget(node)
         for call in _calls_in(node):
             plan.calls.pop(id(call), None)
-        if replacement is not None and _is_import_line(node):
+        if replacement is not None and is_import_line(node):
             assert isinstance(node, cst.SimpleStatementLine)
             added = [
                 statement for statement in replacement
@@ -157,7 +114,7 @@ def keep_frozen(plan: Plan, frozen: frozenset[int], suppressions: Suppressions) 
                         and statement.trailing_whitespace is node.trailing_whitespace)
             ]
             if added:
-                plan.statements[key] = [node, *added]
+                plan.replace(node, [node, *added])
 
 
 def _comment_lines(source: str) -> dict[int, Selectors]:
@@ -199,20 +156,6 @@ def _merge(existing: dict[int, Selectors], key: int, codes: Selectors) -> Select
     return None if before is None or codes is None else (*before, *codes)
 
 
-class _Statements(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.statements: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.SimpleStatementLine):
-            self.statements.append(node)
-            return False
-        if isinstance(node, cst.BaseCompoundStatement):
-            self.statements.append(node)
-        return True
-
-
 class _Calls(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
@@ -228,9 +171,3 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     collector = _Calls()
     walk(node, collector)
     return collector.calls
-
-
-def _is_import_line(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in node.body
-    )

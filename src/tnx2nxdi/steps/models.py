@@ -1,5 +1,6 @@
 """TNX2xx: ``XForSampling.from_pretrained(path, ...)`` to NxDI NeuronConfig + InferenceConfig +
-application class, for every TNx model object the analysis can follow."""
+application class, for every TNx model object the analysis can follow. Each model's options
+(TNX3xx), life cycle (TNX4xx) and ``sample()`` calls (TNX5xx) are planned with it."""
 
 from __future__ import annotations
 
@@ -10,29 +11,33 @@ from pathlib import Path
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.analysis import Analysis, Assignment, Reference, ScopeNode
-from tnx2nxdi.transforms import generation, lifecycle, manual
-from tnx2nxdi.transforms._base import (
-    Context,
+from tnx2nxdi.engine import FileMigration
+from tnx2nxdi.engine.analysis import Analysis, Assignment, Reference, ScopeNode
+from tnx2nxdi.engine.nodes import (
+    CannotRead,
     NotLiteral,
-    Plan,
     assign,
     call,
     code_of,
     dotted_name,
     expr,
+    is_plain_assign,
     kwarg,
     literal_value,
+    read_args,
 )
-from tnx2nxdi.transforms.config import (
-    Dynamic,
+from tnx2nxdi.literals import LiteralValue
+from tnx2nxdi.steps import generation, lifecycle
+from tnx2nxdi.steps.lifecycle import CompiledDirs
+from tnx2nxdi.steps.options import (
     OptionTranslator,
     SubConfigResolver,
     ValueReader,
     check_subconfigs,
-    keyword_args,
     subconfig_fields,
 )
+
+CODES = frozenset({"TNX201", "TNX202", "TNX203", "TNX204", "TNX404", "TNX901"})
 
 
 @dataclass
@@ -52,20 +57,34 @@ class ModelSpec:
     referenced_defs: list[Assignment] = field(default_factory=list)
 
 
-def plan_models(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+@dataclass
+class Models:
+    """What the model step found, for the steps after it."""
+
+    #: The migrated models, in source order.
+    specs: list[ModelSpec] = field(default_factory=list)
+    #: Statements that build a TNx model, migrated or not.
+    constructions: set[int] = field(default_factory=set)
+    #: The directories the migrated program compiles into.
+    compiled: CompiledDirs = field(default_factory=CompiledDirs)
+    #: TNx names whose remaining uses already carry a finding that needs a person.
+    accounted: set[str] = field(default_factory=set)
+
+
+def plan_models(f: FileMigration) -> Models:
     """Decide the edits for every TNx model construction in the module."""
-    specs = []
-    for binding in _constructions(analysis):
-        ctx.constructions.add(id(binding[0].statement))
-        spec = _spec(binding, analysis, ctx)
+    models = Models()
+    for item in _constructions(f.analysis):
+        models.constructions.add(id(item[0].statement))
+        spec = _spec(f, item, models)
         if spec is not None:
-            specs.append(spec)
-    removable = _removable_defs(specs, analysis)
-    for spec in specs:
-        _emit(spec, analysis, ctx, plan, removable)
-        ctx.loader_candidates.append((spec.binding, spec.import_statement))
+            models.specs.append(spec)
+    removable = _removable_defs(models.specs, f.analysis)
+    for spec in models.specs:
+        _emit(f, spec, removable, models.compiled)
     for definition in removable.values():
-        plan.replace(definition.statement, [])
+        f.plan.replace(definition.statement, [])
+    return models
 
 
 def _constructions(analysis: Analysis) -> list[tuple[Assignment, str]]:
@@ -78,44 +97,50 @@ def _constructions(analysis: Analysis) -> list[tuple[Assignment, str]]:
             and value.func.attr.value == m.FROM_PRETRAINED
         ):
             qualified = analysis.qualified_name(value.func.value, binding.chain)
-            if qualified is not None and qualified.startswith(m.TNX_PACKAGE + "."):
+            if qualified is not None and m.is_tnx(qualified):
                 found.append((binding, qualified))
     return sorted(found, key=lambda item: item[0].order)
 
 
-def _spec(
-    item: tuple[Assignment, str], analysis: Analysis, ctx: Context
-) -> ModelSpec | None:
+def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> ModelSpec | None:
     binding, qualified = item
     value = binding.value
     assert isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
     class_name = dotted_name(value.func.value) or qualified
     local = class_name.split(".")[0]
     if qualified in m.UNSUPPORTED_CLASSES:
-        _unsupported(binding, m.UNSUPPORTED_CLASSES[qualified], local, ctx)
+        _unsupported(f, binding, m.UNSUPPORTED_CLASSES[qualified])
+        models.accounted.add(local)
         return None
-    family = _family(qualified, value, ctx.options.source_path)
+    family = _family(qualified, value, f.state.path)
     if family is None:
         if qualified in m.AUTO_MODEL_CLASSES:
-            ctx.report(
+            f.state.report(
                 "TNX204",
                 "NeuronAutoModelForCausalLM: the model family cannot be told from the checkpoint "
-                "argument; use the NxDI classes of its family (Llama/Mistral: "
-                "NeuronLlamaForCausalLM, Mixtral: NeuronMixtralForCausalLM)",
+                f"argument; use the NxDI classes of its family ({_family_classes()})",
                 binding.statement,
                 fixed=False,
             )
-            ctx.accounted.add(local)
+            models.accounted.add(local)
         return None
     try:
-        spec = _read(binding, value, family, class_name, analysis)
-    except Dynamic as why:
-        ctx.report("TNX901", f"left as it is: {why}", binding.statement, fixed=False)
-        ctx.accounted.update(_tnx_names_in(binding, analysis))
+        spec = _read(binding, value, family, class_name, f.analysis)
+    except CannotRead as why:
+        f.state.report("TNX901", f"left as it is: {why}", binding.statement, fixed=False)
+        models.accounted.update(_tnx_names_in(binding, f.analysis))
         return None
     if family.note:
-        ctx.report("TNX202", family.note, binding.statement, fixed=True)
+        f.state.report("TNX202", family.note, binding.statement, fixed=True)
     return spec
+
+
+def _family_classes() -> str:
+    """``Llama/Mistral: NeuronLlamaForCausalLM, Mixtral: NeuronMixtralForCausalLM``."""
+    by_class: dict[str, list[str]] = {}
+    for family in m.FAMILIES:
+        by_class.setdefault(family.application.name, []).append(family.key.capitalize())
+    return ", ".join(f"{'/'.join(keys)}: {name}" for name, keys in by_class.items())
 
 
 def _family(qualified: str, value: cst.Call, source_path: str | None) -> m.Family | None:
@@ -146,33 +171,26 @@ def _checkpoint_model_type(checkpoint: str, source_path: str | None) -> str | No
     return str(model_type).lower() if model_type else None
 
 
-def _unsupported(binding: Assignment, name: str, local: str, ctx: Context) -> None:
-    ctx.report(
+def _unsupported(f: FileMigration, binding: Assignment, name: str) -> None:
+    f.state.report(
         "TNX203",
         f"{name} has no NxDI model; left as it is. Port it with NxDI's model-onboarding guide "
         f"({m.ONBOARDING_GUIDE}) or move to a supported family",
         binding.statement,
         fixed=False,
     )
-    ctx.accounted.add(local)
 
 
 def _read(
     binding: Assignment, value: cst.Call, family: m.Family, class_name: str, analysis: Analysis
 ) -> ModelSpec:
-    statement = binding.statement
-    if not (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(binding.small, cst.Assign)
-        and len(binding.small.targets) == 1
-    ):
-        raise Dynamic("the model is not built in a plain one-target assignment")
+    if not is_plain_assign(binding.statement, binding.small):
+        raise CannotRead("the model is not built in a plain one-target assignment")
     positional = [arg for arg in value.args if arg.keyword is None and not arg.star]
     if not positional or value.args[0] is not positional[0] or len(positional) > 1:
-        raise Dynamic("from_pretrained takes the checkpoint as its only positional argument")
+        raise CannotRead("from_pretrained takes the checkpoint as its only positional argument")
     _not_handed_to_tnx(binding, analysis)
-    keywords = keyword_args(value.args[1:])
+    keywords = read_args(value, skip=1)
     config_value = keywords.pop(m.NEURON_CONFIG_KEYWORD, None)
     config_keywords, config_def = _neuron_config(config_value, binding, analysis)
     func = value.func
@@ -197,10 +215,8 @@ def _not_handed_to_tnx(binding: Assignment, analysis: Analysis) -> None:
         if receiver is None:
             continue
         qualified = analysis.qualified_name(receiver.func, use.chain) or ""
-        if qualified.startswith(m.TNX_PACKAGE + ".") and qualified not in (
-            m.TNX_GENERATION_ADAPTERS
-        ):
-            raise Dynamic(f"the model is passed to {code_of(receiver.func)}, which stays on TNx "
+        if m.is_tnx(qualified) and qualified not in m.TNX_GENERATION_ADAPTERS:
+            raise CannotRead(f"the model is passed to {code_of(receiver.func)}, which stays on TNx "
                           "(migrate both together by hand)")
 
 
@@ -214,32 +230,23 @@ def _neuron_config(
         reference = analysis.reference_by_node.get(id(node))
         definition = reference.target if reference else None
         if definition is None or not isinstance(definition.value, cst.Call):
-            raise Dynamic(f"neuron_config={code_of(node)} is not a NeuronConfig the tool can see")
+            raise CannotRead(
+                f"neuron_config={code_of(node)} is not a NeuronConfig the tool can see")
         node = definition.value
-        if not _single_assign(definition):
-            raise Dynamic("the NeuronConfig is not built in a plain assignment")
+        if not is_plain_assign(definition.statement, definition.small):
+            raise CannotRead("the NeuronConfig is not built in a plain assignment")
     chain = definition.chain if definition else binding.chain
     if not (
         isinstance(node, cst.Call)
         and analysis.qualified_name(node.func, chain) in m.TNX_NEURON_CONFIG_CLASSES
     ):
-        raise Dynamic(f"neuron_config={code_of(node)} is not a TNx NeuronConfig(...)")
-    return keyword_args(node.args), definition
-
-
-def _single_assign(definition: Assignment) -> bool:
-    statement = definition.statement
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(definition.small, cst.Assign)
-        and len(definition.small.targets) == 1
-    )
+        raise CannotRead(f"neuron_config={code_of(node)} is not a TNx NeuronConfig(...)")
+    return read_args(node), definition
 
 
 def _tnx_names_in(binding: Assignment, analysis: Analysis) -> set[str]:
     """TNx names read by the construction or by the variables it reads (they all stay)."""
-    tnx = {b.local for b in analysis.tnx_imports()}
+    tnx = {b.local for b in analysis.imports_from(m.TNX_PACKAGE)}
     statements = {id(binding.statement)}
     for reference in analysis.references:
         if reference.statement is binding.statement and reference.target is not None:
@@ -272,17 +279,8 @@ def _removable_defs(specs: list[ModelSpec], analysis: Analysis) -> dict[int, Ass
 
 
 def _config_defs(analysis: Analysis) -> list[Assignment]:
-    classes = m.TNX_NEURON_CONFIG_CLASSES | set(m.SUBCONFIG_CLASSES)
-    found = []
-    for definition in analysis.all_assignments():
-        value = definition.value
-        if (
-            isinstance(value, cst.Call)
-            and _single_assign(definition)
-            and analysis.qualified_name(value.func, definition.chain) in classes
-        ):
-            found.append(definition)
-    return found
+    return list(analysis.assignments_calling(
+        m.TNX_NEURON_CONFIG_CLASSES | set(m.SUBCONFIG_CLASSES)))
 
 
 def _inside(reference: Reference, replaced: set[int]) -> bool:
@@ -293,25 +291,25 @@ def _inside(reference: Reference, replaced: set[int]) -> bool:
 
 
 def _emit(
-    spec: ModelSpec, analysis: Analysis, ctx: Context, plan: Plan,
-    removable: dict[int, Assignment],
+    f: FileMigration, spec: ModelSpec, removable: dict[int, Assignment],
+    compiled: CompiledDirs,
 ) -> None:
-    binding = spec.binding
+    binding, analysis = spec.binding, f.analysis
     names = _Names(spec, analysis, removable)
-    reopened = code_of(spec.checkpoint) in ctx.compiled_dirs and (
+    reopened = code_of(spec.checkpoint) in compiled and (
         lifecycle.load_directory(binding) == code_of(spec.checkpoint)
     )
-    facts = lifecycle.plan_lifecycle(spec.binding, names.model_name, analysis, ctx, plan)
-    generation.plan_generation(binding, analysis, ctx, plan, spec.import_statement,
+    facts = lifecycle.plan_lifecycle(f, spec.binding, names.model_name, compiled)
+    generation.plan_generation(f, binding, spec.import_statement,
                                _on_device_sampling(spec, analysis))
     if reopened:
-        _emit_reopened(spec, ctx, plan)
+        _emit_reopened(f, spec)
         return
 
-    translator = OptionTranslator(ctx, binding.statement,
+    translator = OptionTranslator(f.state.at(binding.statement),
                                   _subconfig_resolver(binding, analysis), names.model_name,
                                   _value_reader(analysis, binding.chain))
-    # Sub-configs were checked by _read, so no Dynamic can come from here.
+    # Sub-configs were checked by _read, so no CannotRead can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
     translator.neuron_config(spec.config_keywords)
     translator.forced(spec.config_keywords)
@@ -332,21 +330,20 @@ def _emit(
     model_line = assign(target, call(family.application.name, [
         cst.Arg(spec.checkpoint), cst.Arg(expr(names.config))
     ]))
-    plan.replace(binding.statement, [nc_line, config_line, model_line])
-    ctx.report(
+    f.plan.replace(binding.statement, [nc_line, config_line, model_line])
+    f.state.report(
         "TNX201",
         f"{spec.class_name}.from_pretrained({checkpoint}, ...) migrated to "
         f"{family.application.name}",
         binding.statement,
         fixed=True,
     )
-    anchor = id(spec.import_statement)
-    needed = ctx.needed.setdefault(anchor, set())
+    anchor = spec.import_statement
     for symbol in (family.neuron_config, family.inference_config, family.application,
                    m.NXDI_LOAD_PRETRAINED_CONFIG, *result.symbols):
-        needed.add((symbol.module, symbol.name))
+        f.plan.require(anchor, symbol.module, symbol.name)
     if result.needs_torch:
-        ctx.needs_torch.add(anchor)
+        f.plan.require_module(anchor, m.TORCH_MODULE)
 
 
 def _on_device_sampling(spec: ModelSpec, analysis: Analysis) -> generation.Sampling | None:
@@ -370,102 +367,21 @@ def _target(binding: Assignment) -> str:
     return binding.key
 
 
-def _emit_reopened(spec: ModelSpec, ctx: Context, plan: Plan) -> None:
+def _emit_reopened(f: FileMigration, spec: ModelSpec) -> None:
     """The program rebuilds the model from a directory it compiled above: NxDI reopens it from
     its neuron_config.json (the configuration it was compiled with), then loads it."""
     application = spec.family.application
     directory = code_of(spec.checkpoint)
     line = assign(_target(spec.binding), call(application.name, [cst.Arg(spec.checkpoint)]))
-    plan.replace(spec.binding.statement, [line])
-    ctx.report(
+    f.plan.replace(spec.binding.statement, [line])
+    f.state.report(
         "TNX404",
         f"{spec.class_name}.from_pretrained({directory}, ...) reopens the directory compiled "
         f"above: {application.name}({directory}) reads its neuron_config.json",
         spec.binding.statement,
         fixed=True,
     )
-    ctx.needed.setdefault(id(spec.import_statement), set()).add(
-        (application.module, application.name)
-    )
-
-
-def plan_follow_ups(analysis: Analysis, ctx: Context, plan: Plan) -> None:
-    """What surrounds the model objects: loader functions, unassigned constructions, the
-    generation adapter, checkpoint splitting, compile-cache settings, untracked TNx calls."""
-    plan_loaders(analysis, ctx, plan)
-    report_unassigned(analysis, ctx)
-    generation.plan_adapters(analysis, ctx, plan)
-    lifecycle.plan_split_checkpoints(analysis, ctx, plan)
-    lifecycle.plan_cache_settings(analysis, ctx)
-    manual.report_untracked(analysis, ctx, plan)
-
-
-def plan_loaders(analysis: Analysis, ctx: Context, plan: Plan) -> None:
-    """Follow a loader function of this module that builds and returns a TNx model
-    (``model = build_model(path)``): its callers' generation and life-cycle calls migrate too."""
-    for spec_binding, import_statement in ctx.loader_candidates:
-        function = spec_binding.function
-        if not isinstance(function, cst.FunctionDef) or not _returned(spec_binding):
-            continue
-        name = function.name.value
-        if len(analysis.function_defs.get(name, [])) != 1:
-            continue
-        for derived in analysis.all_assignments():
-            value = derived.value
-            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
-                    and value.func.value == name):
-                continue
-            if not any(use.method in _FOLLOWED for use in derived.references):
-                continue
-            if not isinstance(derived.chain[-1], cst.Module) or not _module_level(
-                    import_statement, analysis):
-                ctx.report("TNX903", f"{derived.key} comes from {name}(), whose imports are "
-                           "local to it: migrate its generation calls by hand",
-                           derived.statement, fixed=False)
-                continue
-            lifecycle.plan_lifecycle(derived, derived.key.split(".")[-1], analysis, ctx,
-                                     plan)
-            generation.plan_generation(derived, analysis, ctx, plan, import_statement)
-
-
-#: Methods on a loader function's result that the migration rewrites.
-_FOLLOWED = frozenset({m.SAMPLE, m.TO_NEURON, m.CPU_COMPILE, m.SAVE, m.LOAD})
-
-
-def _returned(binding: Assignment) -> bool:
-    for use in binding.references:
-        statement = use.statement
-        if (
-            isinstance(statement, cst.SimpleStatementLine)
-            and isinstance(statement.body[0], cst.Return)
-            and statement.body[0].value is use.node
-        ):
-            return True
-    return False
-
-
-def _module_level(import_statement: cst.CSTNode, analysis: Analysis) -> bool:
-    return any(
-        b.statement is import_statement and isinstance(b.scope, cst.Module)
-        for b in analysis.imports
-    )
-
-
-def report_unassigned(analysis: Analysis, ctx: Context) -> None:
-    """``return LlamaForSampling.from_pretrained(...)`` and other constructions that are not
-    assigned to a name cannot be followed: say so instead of leaving a bare TNX990."""
-    tnx = {b.local for b in analysis.tnx_imports()}
-    for reference in analysis.references:
-        if (
-            reference.method == m.FROM_PRETRAINED
-            and reference.key in tnx
-            and reference.statement is not None
-            and id(reference.statement) not in ctx.constructions
-        ):
-            ctx.report("TNX901", "left as it is: the model is not assigned to a variable "
-                       "(assign it, e.g. model = ..., and run tnx2nxdi again)",
-                       reference.statement, fixed=False)
-            ctx.accounted.add(reference.key)
+    f.plan.require(spec.import_statement, application.module, application.name)
 
 
 def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigResolver:
@@ -474,7 +390,8 @@ def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigRes
         if isinstance(node, cst.Name):
             reference = analysis.reference_by_node.get(id(node))
             definition = reference.target if reference else None
-            if definition is None or not _single_assign(definition):
+            if definition is None or not is_plain_assign(definition.statement,
+                                                          definition.small):
                 return None
             node = definition.value  # type: ignore[assignment]
             chain = definition.chain
@@ -489,7 +406,7 @@ def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigRes
 def _value_reader(analysis: Analysis, chain: tuple[ScopeNode, ...]) -> ValueReader:
     """Literals, and TNx constants (``GQA.REPLICATED_HEADS``, ``LAYOUT_BSH``) by their value."""
 
-    def read(node: cst.BaseExpression) -> m.LiteralValue | NotLiteral:
+    def read(node: cst.BaseExpression) -> LiteralValue | NotLiteral:
         qualified = analysis.qualified_name(node, chain)
         if qualified is not None and qualified in m.TNX_CONSTANTS:
             return m.TNX_CONSTANTS[qualified]

@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.analysis import Analysis, Assignment, Reference
-from tnx2nxdi.transforms._base import (
-    Context,
-    Plan,
-    code_of,
-    expr,
-    expression_statement,
-    literal_value,
-    string,
-)
+from tnx2nxdi.engine import FileMigration
+from tnx2nxdi.engine.analysis import Assignment, Reference
+from tnx2nxdi.engine.nodes import code_of, expr, expression_statement, literal_value, string
+
+CODES = frozenset({"TNX401", "TNX402", "TNX403", "TNX404", "TNX405", "TNX406", "TNX902"})
 
 
 @dataclass
@@ -32,11 +27,26 @@ class LifecycleFacts:
     config_kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
 
+@dataclass
+class CompiledDirs:
+    """The directories the migrated program compiles into, in source order (as source code)."""
+
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, directory: cst.BaseExpression) -> None:
+        self.seen.add(code_of(directory))
+
+    def __contains__(self, directory: str) -> bool:
+        return directory in self.seen
+
+
 _COMPILERS = (m.TO_NEURON, m.CPU_COMPILE)
+#: Model methods other steps take care of (generation: sample() and forward calls).
+_NOT_LIFECYCLE = m.SAME_METHODS | m.FORWARD_METHODS | {m.SAMPLE}
 
 
 def plan_lifecycle(
-    binding: Assignment, model_name: str, analysis: Analysis, ctx: Context, plan: Plan
+    f: FileMigration, binding: Assignment, model_name: str, compiled: CompiledDirs
 ) -> LifecycleFacts:
     facts = LifecycleFacts()
     uses = sorted(binding.references, key=lambda r: r.order)
@@ -47,31 +57,21 @@ def plan_lifecycle(
         elif use.method in _COMPILERS and use.standalone:
             later = uses[index + 1:]
             if pending_load is not None:
-                _load_instead(use, pending_load, ctx, plan)
+                _load_instead(f, use, pending_load, compiled)
                 pending_load = None
             else:
-                _compile(use, later, model_name, facts, ctx, plan)
+                _compile(f, use, later, model_name, facts, compiled)
         elif use.method in (m.TO_NEURON, m.CPU_COMPILE, m.SAVE, m.LOAD):
-            if id(use.statement) not in plan.statements:
-                _manual(use, f"{use.method}() is used in a way tnx2nxdi cannot migrate", ctx)
-        elif use.method in m.FORWARD_METHODS:
-            ctx.report(
-                "TNX503",
-                f"{code_of(use.node)}(...) is a TNx forward call (last-position logits from "
-                "cache_ids/start_ids); NxDI's forward takes input_ids, attention_mask, "
-                "position_ids, seq_ids and sampling_params: rewrite it or generate through "
-                "HuggingFaceGenerationAdapter",
-                use.statement,
-                fixed=False,
-            )
-        elif use.method is not None and use.method not in m.SAME_METHODS | {m.SAMPLE}:
-            _manual(use, f"{use.method}() has no NxDI equivalent tnx2nxdi knows", ctx)
+            if not f.plan.replaces(use.statement):
+                _manual(f, use, f"{use.method}() is used in a way tnx2nxdi cannot migrate")
+        elif use.method is not None and use.method not in _NOT_LIFECYCLE:
+            _manual(f, use, f"{use.method}() has no NxDI equivalent tnx2nxdi knows")
     return facts
 
 
 def _compile(
-    use: Reference, later: list[Reference], model_name: str, facts: LifecycleFacts,
-    ctx: Context, plan: Plan,
+    f: FileMigration, use: Reference, later: list[Reference], model_name: str,
+    facts: LifecycleFacts, compiled: CompiledDirs,
 ) -> None:
     assert use.statement is not None and use.call is not None
     receiver = code_of(use.node)
@@ -79,27 +79,28 @@ def _compile(
     if save is not None:
         assert save.statement is not None and save.call is not None
         directory = _first_arg(save.call)
-        plan.replace(save.statement, [])
-        _sharded(save.call, facts, ctx)
-        ctx.report("TNX402", f"{receiver}.save({code_of(directory)}) folded into "
+        f.plan.replace(save.statement, [])
+        _sharded(f, save.call, facts)
+        f.state.report("TNX402", f"{receiver}.save({code_of(directory)}) folded into "
                    f"{receiver}.compile({code_of(directory)})", save.statement, fixed=True)
     else:
-        directory = _default_directory(model_name, ctx)
+        directory = _default_directory(f, model_name)
     runs_later = any(r.method not in (m.SAVE,) for r in later)
     where_to = code_of(directory)
-    ctx.compiled_dirs.add(where_to)
+    compiled.add(directory)
     new: list[cst.BaseStatement] = [
         expression_statement(expr(f"{receiver}.{m.NXDI_COMPILE}({where_to})"))
     ]
     if runs_later and use.method == m.TO_NEURON:
         new.append(expression_statement(expr(f"{receiver}.{m.NXDI_LOAD}({where_to})")))
-    plan.replace(use.statement, new)
+    f.plan.replace(use.statement, new)
     became = f"{m.NXDI_COMPILE}({where_to})"
     if len(new) == 2:
         became += f" and {m.NXDI_LOAD}({where_to})"
     if save is None:
         became += " (the program never saved; choose the directory with --compiled-model-path)"
-    ctx.report("TNX401", f"{receiver}.{use.method}() became {became}", use.statement, fixed=True)
+    f.state.report("TNX401", f"{receiver}.{use.method}() became {became}", use.statement,
+                   fixed=True)
 
 
 def _following_save(later: list[Reference]) -> Reference | None:
@@ -126,28 +127,30 @@ def _first_arg(node: cst.Call) -> cst.BaseExpression:
     return None  # type: ignore[return-value]
 
 
-def _sharded(save: cst.Call, facts: LifecycleFacts, ctx: Context) -> None:
+def _sharded(f: FileMigration, save: cst.Call, facts: LifecycleFacts) -> None:
     """TNx writes presharded weights only when asked; NxDI's default changed in 2.23."""
     value: cst.BaseExpression = expr("False")
     for arg in save.args:
         if arg.keyword is not None and arg.keyword.value == m.SAVE_SHARDED_KEYWORD:
             value = arg.value
-    default = m.nxdi_default(m.SAVE_SHARDED_KEY, ctx.options.target_version)
+    default = m.nxdi_default(m.SAVE_SHARDED_KEY, f.state.options.target_version)
     if literal_value(value) != default:
         facts.config_kwargs[m.SAVE_SHARDED_KEY] = value
 
 
-def _default_directory(model_name: str, ctx: Context) -> cst.BaseExpression:
-    chosen = ctx.options.compiled_model_path or m.DEFAULT_COMPILED_DIR.format(name=model_name)
+def _default_directory(f: FileMigration, model_name: str) -> cst.BaseExpression:
+    chosen = f.state.options.compiled_model_path or m.DEFAULT_COMPILED_DIR.format(name=model_name)
     return expr(string(chosen))
 
 
-def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> None:
+def _load_instead(
+    f: FileMigration, use: Reference, load: Reference, compiled: CompiledDirs
+) -> None:
     assert use.statement is not None and load.statement is not None
-    plan.replace(use.statement, [])
+    f.plan.replace(use.statement, [])
     directory = code_of(_first_arg(load.call)) if load.call is not None else "?"
-    if directory in ctx.compiled_dirs:
-        ctx.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
+    if directory in compiled:
+        f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
                    "program compiled into that directory above; to_neuron() dropped",
                    load.statement, fixed=True)
         return
@@ -155,7 +158,7 @@ def _load_instead(use: Reference, load: Reference, ctx: Context, plan: Plan) -> 
         f"NxDI cannot load TNx-compiled artifacts: compile once into {directory} with "
         f"{code_of(load.node)}.{m.NXDI_COMPILE}({directory}) before this load"
     )
-    ctx.report("TNX403", message, load.statement, fixed=False)
+    f.state.report("TNX403", message, load.statement, fixed=False)
 
 
 def load_directory(binding: Assignment) -> str | None:
@@ -168,32 +171,32 @@ def load_directory(binding: Assignment) -> str | None:
     return None
 
 
-def plan_split_checkpoints(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+def plan_split_checkpoints(f: FileMigration) -> set[str]:
     """``save_pretrained_split(model, dir)`` -> ``model.save_pretrained(dir)``: NxDI reads a
-    standard checkpoint, so the directory the program loads from keeps existing."""
-    for binding in analysis.tnx_imports():
+    standard checkpoint, so the directory the program loads from keeps existing. Returns the
+    TNx names whose calls are left for a person."""
+    accounted: set[str] = set()
+    for binding in f.analysis.imports_from(m.TNX_PACKAGE):
         if binding.qualified not in m.SAVE_PRETRAINED_SPLIT:
             continue
-        for reference in analysis.references:
-            node = analysis.call_of_func.get(id(reference.node))
-            if reference.key != binding.local or node is None:
-                continue
+        for reference, node in f.analysis.calls_of(binding):
             args = [arg for arg in node.args if arg.keyword is None and not arg.star]
             if len(args) != 2 or len(node.args) != 2:
-                ctx.accounted.add(binding.local)
+                accounted.add(binding.local)
                 continue
             model, directory = (code_of(arg.value) for arg in args)
-            plan.calls[id(node)] = expr(f"{model}.{m.HF_SAVE_PRETRAINED}({directory})")
-            ctx.report("TNX405", f"save_pretrained_split({model}, {directory}) became "
+            f.plan.replace_call(node, expr(f"{model}.{m.HF_SAVE_PRETRAINED}({directory})"))
+            f.state.report("TNX405", f"save_pretrained_split({model}, {directory}) became "
                        f"{model}.{m.HF_SAVE_PRETRAINED}({directory}): NxDI reads standard "
                        "checkpoints", reference.statement, fixed=True)
+    return accounted
 
 
-def plan_cache_settings(analysis: Analysis, ctx: Context) -> None:
+def report_cache_settings(f: FileMigration) -> None:
     """TNx's persistent compile cache has no NxDI counterpart: say so where it is set."""
-    for text, statement in analysis.strings:
+    for text, statement in f.analysis.strings:
         if any(name in text for name in m.CACHE_ENV_VARS) or m.CACHE_DIR_FLAG in text:
-            ctx.report(
+            f.state.report(
                 "TNX406",
                 "NxDI has no Neuron persistent cache, so this setting has no effect: compile "
                 "once with model.compile(dir) and reuse that directory (vLLM: "
@@ -203,11 +206,5 @@ def plan_cache_settings(analysis: Analysis, ctx: Context) -> None:
             )
 
 
-def _manual(use: Reference, message: str, ctx: Context) -> None:
-    ctx.report("TNX902", message, use.statement, fixed=False)
-
-
-__all__ = [
-    "LifecycleFacts", "load_directory", "plan_cache_settings", "plan_lifecycle",
-    "plan_split_checkpoints",
-]
+def _manual(f: FileMigration, use: Reference, message: str) -> None:
+    f.state.report("TNX902", message, use.statement, fixed=False)

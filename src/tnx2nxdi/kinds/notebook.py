@@ -3,7 +3,7 @@
 A notebook runs its code cells in one namespace, so a config built in one cell and used in a
 later one, or an import that sits in any cell, must be seen together. The code cells are joined
 into one module with a sentinel comment line at each cell boundary, migrated with
-:func:`tnx2nxdi.migrate.migrate_source`, and split back on the sentinels (the core carries the
+:func:`tnx2nxdi.kinds.python.migrate_source`, and split back on the sentinels (the core carries the
 comments of removed statements to the next statement, so sentinels survive every rewrite).
 
 IPython syntax is never handed to LibCST: magics (``%pip``, ``%env``, ``%time``), shell escapes
@@ -30,10 +30,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tnx2nxdi.findings import Finding
-from tnx2nxdi.mappings import MARKER_PREFIX, TNX_PACKAGE
+from tnx2nxdi.findings import Finding, Outcome
+from tnx2nxdi.mappings import TNX_PACKAGE
+from tnx2nxdi.markers import marker_text
 from tnx2nxdi.options import Options
-from tnx2nxdi.runner import Outcome
 
 #: The comment line that opens each code cell in the joined program.
 SENTINEL = "# tnx2nxdi-cell: "
@@ -78,16 +78,16 @@ class _Cell:
     markers: dict[int, str] = field(default_factory=dict)
 
 
-def migrate_notebook(data: bytes, options: Options) -> Outcome:
-    """The runner's handler for ``.ipynb`` files (see ``runner.HANDLERS``)."""
+def migrate_notebook(data: bytes, options: Options, path: str | None = None) -> Outcome:
+    """The handler for ``.ipynb`` files (see ``tnx2nxdi.kinds``)."""
     try:
-        return _migrate(data, options)
+        return _migrate(data, options, path)
     except NotebookError as error:
         text = data.decode("utf-8", errors="replace")
         return Outcome(text, text, data, error=str(error))
 
 
-def _migrate(data: bytes, options: Options) -> Outcome:
+def _migrate(data: bytes, options: Options, path: str | None) -> Outcome:
     bom = data.startswith(codecs.BOM_UTF8)
     try:
         text = data[len(codecs.BOM_UTF8):].decode("utf-8") if bom else data.decode("utf-8")
@@ -101,9 +101,9 @@ def _migrate(data: bytes, options: Options) -> Outcome:
         return Outcome(text, text, data)
     program, starts = _join(cells)
 
-    from tnx2nxdi.migrate import migrate_source  # LibCST is imported here, not at start-up
+    from tnx2nxdi.kinds.python import migrate_source  # LibCST is imported here, not at start-up
 
-    migration = migrate_source(program, options)
+    migration = migrate_source(program, options, path)
     if migration.error is not None:
         raise NotebookError(_in_cell(migration.error, starts))
     located = [_locate(finding, starts) for finding in migration.findings]
@@ -366,8 +366,6 @@ def _unmask(segment: str, cell: _Cell) -> str:
 def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
     """IPython lines that still name TNx (``%pip install transformers-neuronx``,
     ``LlamaForSampling?``) are left as they are, with a finding and a marker above them."""
-    if not options.reports(IPYTHON_RULE):
-        return []
     names = _tnx_names(cells)
     findings = []
     for cell in cells:
@@ -376,10 +374,11 @@ def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
             message = _ipython_message(text, names)
             if message is None:
                 continue
-            marker = f"{MARKER_PREFIX} {IPYTHON_RULE} {message}"
+            marker = marker_text(IPYTHON_RULE, message)
             if at >= 2 and lines[at - 2].strip() == marker:
                 continue  # marked by an earlier run, which the core reports as a marker
-            cell.markers[number] = marker
+            if options.reports(IPYTHON_RULE):
+                cell.markers[number] = marker
             column = len(text) - len(text.lstrip(" \t")) + 1
             findings.append(Finding(IPYTHON_RULE, message, at, column, False, cell.number))
     return findings

@@ -9,14 +9,18 @@ from collections import defaultdict
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.analysis import Analysis, ImportBinding
-from tnx2nxdi.transforms._base import WRAP_AT, Context, Plan, code_of
+from tnx2nxdi.engine import FileMigration
+from tnx2nxdi.engine.analysis import ImportBinding
+from tnx2nxdi.engine.nodes import code_of, import_from, plain_import
+
+CODES = frozenset({"TNX101"})
 
 
-def plan_imports(analysis: Analysis, ctx: Context, plan: Plan) -> list[ImportBinding]:
-    """Rewrite TNx import lines; return the TNx bindings that are still read afterwards."""
+def plan_imports(f: FileMigration) -> list[ImportBinding]:
+    """Rewrite TNx import lines; return the TNx bindings that are still read afterwards.
+    Runs after every step that edits code or requires imports: it reads what they planned."""
     by_statement: dict[int, list[ImportBinding]] = defaultdict(list)
-    for binding in analysis.tnx_imports():
+    for binding in f.analysis.imports_from(m.TNX_PACKAGE):
         by_statement[id(binding.statement)].append(binding)
     still_used: list[ImportBinding] = []
     for bindings in by_statement.values():
@@ -24,27 +28,26 @@ def plan_imports(analysis: Analysis, ctx: Context, plan: Plan) -> list[ImportBin
         if not isinstance(statement, cst.SimpleStatementLine):
             still_used += bindings  # in a one-line block: kept, and reported as still used
             continue
-        kept = {b.local for b in bindings if b.local == "*" or _read_after(b, analysis, plan)}
+        kept = {b.local for b in bindings if b.local == "*" or _read_after(f, b)}
         still_used += [b for b in bindings if b.local in kept]
-        added = _needed_imports(statement, bindings[0], analysis, ctx)
+        added = _needed_imports(f, statement, bindings[0])
         if kept == {b.local for b in bindings} and not added:
             continue
         new = _pruned(statement, kept, {b.local for b in bindings})
-        plan.replace(statement, [*new, *added])
+        f.plan.replace(statement, [*new, *added])
         if len(kept) < len(bindings):
             shown = "; ".join(code_of(small) for small in statement.body)
-            ctx.report("TNX101", f"{shown}: TNx imports replaced", statement, fixed=True)
+            f.state.report("TNX101", f"{shown}: TNx imports replaced", statement, fixed=True)
     return still_used
 
 
-def _read_after(binding: ImportBinding, analysis: Analysis, plan: Plan) -> bool:
-    for reference in analysis.references:
+def _read_after(f: FileMigration, binding: ImportBinding) -> bool:
+    for reference in f.analysis.references:
         if reference.key != binding.local or reference.statement is None:
             continue
-        replaced_call = analysis.call_of_func.get(id(reference.node))
-        if replaced_call is not None and id(replaced_call) in plan.calls:
+        if f.plan.replaces_call(f.analysis.call_of_func.get(id(reference.node))):
             continue
-        if id(reference.statement) not in plan.statements:
+        if not f.plan.replaces(reference.statement):
             return True
     return False
 
@@ -86,31 +89,21 @@ def _local(alias: cst.ImportAlias) -> str:
 
 
 def _needed_imports(
-    statement: cst.SimpleStatementLine, binding: ImportBinding, analysis: Analysis,
-    ctx: Context,
+    f: FileMigration, statement: cst.SimpleStatementLine, binding: ImportBinding
 ) -> list[cst.SimpleStatementLine]:
-    needed = ctx.needed.get(id(statement), set())
+    needed = f.plan.needed.get(id(statement), set())
     visible = {
         (b.qualified, b.local)
-        for b in analysis.imports
+        for b in f.analysis.imports
         if b.scope is binding.scope or isinstance(b.scope, cst.Module)
     }
     modules: dict[str, list[str]] = defaultdict(list)
     for module, name in sorted(needed):
         if (f"{module}.{name}", name) not in visible:
             modules[module].append(name)
-    lines = []
-    if id(statement) in ctx.needs_torch and (m.TORCH_MODULE, m.TORCH_MODULE) not in visible:
-        lines.append(cst.parse_statement(f"import {m.TORCH_MODULE}"))
-    for module in sorted(modules):
-        lines.append(cst.parse_statement(_from_import(module, modules[module])))
-    return [line for line in lines if isinstance(line, cst.SimpleStatementLine)]
-
-
-def _from_import(module: str, names: list[str]) -> str:
-    """One line, or black's parenthesised one-name-per-line form when it would be long."""
-    flat = f"from {module} import {', '.join(names)}"
-    if len(flat) <= WRAP_AT or len(names) == 1:
-        return flat
-    inner = "".join(f"    {name},\n" for name in names)
-    return f"from {module} import (\n{inner})"
+    lines = [
+        plain_import(module) for module in sorted(f.plan.needed_modules.get(id(statement), ()))
+        if (module, module) not in visible
+    ]
+    lines += [import_from(module, modules[module]) for module in sorted(modules)]
+    return lines

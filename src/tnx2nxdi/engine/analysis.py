@@ -1,22 +1,31 @@
 """One read-only pass over a module: what was imported from where, and what each name holds.
 
-LibCST's qualified-name and scope metadata cost several times a bare parse (issue 8), and a
-migration only needs a little of it: which local names come from ``transformers_neuronx`` (in which
-scope), which variables are assigned what, and where they are read or have methods called on them.
-This visitor records exactly that, in source order, and resolves references afterwards.
+LibCST's qualified-name and scope metadata cost several times a bare parse
+(docs/performance.md), and a migration only needs a little of it: which local names come from
+which imports (in which scope), which variables are assigned what, and where they are read or
+have methods called on them. :meth:`Analysis.build` records exactly that in one walk, in source
+order, and resolves references; its queries answer what a name is bound to and what literal an
+expression holds. Nothing here knows about TNx.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tnx2nxdi.mappings import TNX_PACKAGE
-from tnx2nxdi.transforms._base import dotted_name
+from tnx2nxdi.engine.nodes import (
+    NOT_LITERAL,
+    LiteralValue,
+    NotLiteral,
+    Statement,
+    dotted_name,
+    is_plain_assign,
+    literal_value,
+)
+from tnx2nxdi.engine.walk import walk
 
-Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 ScopeNode = cst.Module | cst.FunctionDef | cst.ClassDef
 
 
@@ -76,8 +85,27 @@ class Reference:
         )
 
 
+@dataclass(frozen=True)
+class CallSite:
+    """A call, the statement holding it and the scopes its names resolve in."""
+
+    call: cst.Call
+    statement: Statement
+    chain: tuple[ScopeNode, ...]
+
+
+@dataclass(frozen=True)
+class ItemAssignment:
+    """``target[key] = value`` (``os.environ["X"] = "1"``)."""
+
+    target: cst.Subscript
+    value: cst.BaseExpression
+    statement: Statement
+    chain: tuple[ScopeNode, ...]
+
+
 class Analysis(cst.CSTVisitor):
-    """Collect imports, assignments and references of one module."""
+    """Imports, assignments, references, calls and statements of one module."""
 
     def __init__(self) -> None:
         self.imports: list[ImportBinding] = []
@@ -88,9 +116,16 @@ class Analysis(cst.CSTVisitor):
         self.call_of_func: dict[int, cst.Call] = {}
         #: id(argument value) -> the Call it is passed to.
         self.call_of_arg: dict[int, cst.Call] = {}
+        #: Every call in source order, with its statement.
+        self.calls: list[CallSite] = []
+        self.item_assignments: list[ItemAssignment] = []
         self.function_defs: dict[str, list[cst.FunctionDef]] = {}
-        #: String literals that mention TNx environment settings, with their statements.
+        #: Every string literal with the statement holding it.
         self.strings: list[tuple[str, Statement]] = []
+        #: Every statement (simple lines and compound statements), in source order.
+        self.statements: list[Statement] = []
+        #: id(node) -> its parent, for every node walked.
+        self.parents: dict[int, cst.CSTNode] = {}
         self.local_names: dict[int, set[str]] = {}
         self.names_seen: set[str] = set()
         self._scopes: list[ScopeNode] = []
@@ -98,14 +133,28 @@ class Analysis(cst.CSTVisitor):
         self._skip: set[int] = set()
         self._order = 0
 
+    @classmethod
+    def build(cls, module: cst.Module, frozen: Iterable[int] = ()) -> Analysis:
+        """Walk ``module`` once and resolve every reference. Statements in ``frozen`` (ids) are
+        seen as assigning nothing, and their reads resolve to nothing (they still count as
+        reads of imported names)."""
+        analysis = cls()
+        walk(module, analysis, analysis.parents)  # module.visit() would rebuild the tree
+        analysis._resolve_references(frozenset(frozen))
+        return analysis
+
     # -- scopes and statements ------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
         self._scopes.append(node)
 
+    def _push(self, node: Statement) -> None:
+        self._statements.append(node)
+        self.statements.append(node)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.function_defs.setdefault(node.name.value, []).append(node)
-        self._statements.append(node)
+        self._push(node)
         self._skip.add(id(node.name))
         self._scopes.append(node)
         params = node.params
@@ -120,7 +169,7 @@ class Analysis(cst.CSTVisitor):
         self._statements.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._statements.append(node)
+        self._push(node)
         self._skip.add(id(node.name))
         self._scopes.append(node)
 
@@ -129,7 +178,7 @@ class Analysis(cst.CSTVisitor):
         self._statements.pop()
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._statements.append(node)
+        self._push(node)
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
         self._statements.pop()
@@ -144,8 +193,7 @@ class Analysis(cst.CSTVisitor):
                 self._skip.add(id(value.value))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        # Cheap: only strings naming a TNx environment setting are kept (see lifecycle.py).
-        if ("NEURON_" in node.value or "--cache_dir" in node.value) and self._statements:
+        if self._statements:
             self.strings.append((node.value, self._statements[-1]))
 
     def visit_Param(self, node: cst.Param) -> None:
@@ -197,6 +245,9 @@ class Analysis(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
+            if isinstance(target.target, cst.Subscript) and self._statements:
+                self.item_assignments.append(ItemAssignment(
+                    target.target, node.value, self._statements[-1], self._chain_for("_")))
             self._assign_target(target.target, node.value, node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -206,13 +257,13 @@ class Analysis(cst.CSTVisitor):
         self._assign_target(node.target, None, node)
 
     def visit_For(self, node: cst.For) -> None:
-        self._statements.append(node)
+        self._push(node)
         self._assign_target(node.target, None, None)
 
     # Every other compound statement is "the statement" of what its header and one-line block
     # (``if x: import y``) hold; FunctionDef and ClassDef push themselves above.
     def _enter(self, node: cst.BaseCompoundStatement) -> None:
-        self._statements.append(node)
+        self._push(node)
 
     def _exit(self, original_node: cst.BaseCompoundStatement) -> None:
         self._statements.pop()
@@ -257,6 +308,8 @@ class Analysis(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         self.call_of_func[id(func)] = node
+        if self._statements:
+            self.calls.append(CallSite(node, self._statements[-1], self._chain_for("_")))
         for arg in node.args:
             self.call_of_arg[id(arg.value)] = node
         direct = self._key(func)
@@ -353,9 +406,14 @@ class Analysis(cst.CSTVisitor):
 
     # -- results --------------------------------------------------------------------------
 
-    def resolve_references(self) -> None:
+    def _resolve_references(self, frozen: frozenset[int]) -> None:
         """Attach every reference to the assignment it reads, when that can be proven."""
+        if frozen:
+            for key, assignments in self.assignments.items():
+                self.assignments[key] = [a for a in assignments if id(a.statement) not in frozen]
         for reference in self.references:
+            if reference.statement is not None and id(reference.statement) in frozen:
+                continue
             reference.target = self._resolve(reference)
             if reference.target is not None:
                 reference.target.references.append(reference)
@@ -369,17 +427,81 @@ class Analysis(cst.CSTVisitor):
                 return None
         return None
 
+    # -- queries --------------------------------------------------------------------------
+
     def all_assignments(self) -> Iterator[Assignment]:
         """Every recorded assignment, whatever its scope and key."""
         for assignments in self.assignments.values():
             yield from assignments
 
-    def tnx_imports(self) -> Iterator[ImportBinding]:
+    def imports_from(self, package: str) -> Iterator[ImportBinding]:
+        """Import bindings of ``package`` and its submodules."""
         for binding in self.imports:
-            if binding.qualified == TNX_PACKAGE or binding.qualified.startswith(
-                TNX_PACKAGE + "."
-            ):
+            if binding.qualified == package or binding.qualified.startswith(package + "."):
                 yield binding
+
+    def bound_once(self, node: cst.BaseExpression) -> Assignment | None:
+        """The plain assignment a name reads when it is the only binding of that name in its
+        scope (``buckets = [...]`` then ``f(buckets)``), else None."""
+        reference = self.reference_by_node.get(id(node))
+        target = reference.target if reference is not None else None
+        if target is None or target.value is None or not is_plain_assign(
+            target.statement, target.small
+        ):
+            return None
+        if len(self.assignments.get((id(target.scope), target.key), [])) != 1:
+            return None
+        return target
+
+    def literal(self, node: cst.BaseExpression) -> LiteralValue | NotLiteral:
+        """The literal value of an expression, reading through names bound once to literals
+        (no user code is evaluated); NOT_LITERAL when it cannot be known."""
+        return literal_value(node, self._name_literal)
+
+    def _name_literal(self, node: cst.Name, depth: int = 0) -> LiteralValue | NotLiteral:
+        target = self.bound_once(node)
+        if target is None or target.value is None or depth > 8:
+            return NOT_LITERAL
+        return literal_value(target.value, lambda name: self._name_literal(name, depth + 1))
+
+    def value_of(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """The expression a name bound once stands for (followed through names), else node."""
+        seen = 0
+        while isinstance(node, cst.Name) and seen < 8:
+            target = self.bound_once(node)
+            if target is None or target.value is None:
+                break
+            node, seen = target.value, seen + 1
+        return node
+
+    def calls_of(self, binding: ImportBinding) -> Iterator[tuple[Reference, cst.Call]]:
+        """Calls whose function reads ``binding`` (``name(...)``), with their references."""
+        for reference in self.references:
+            if reference.key != binding.local:
+                continue
+            node = self.call_of_func.get(id(reference.node))
+            if node is not None:
+                yield reference, node
+
+    def assignments_calling(self, qualified: Iterable[str]) -> Iterator[Assignment]:
+        """Plain assignments whose value is a call of one of these imported names."""
+        names = frozenset(qualified)
+        for assignment in self.all_assignments():
+            value = assignment.value
+            if (
+                isinstance(value, cst.Call)
+                and is_plain_assign(assignment.statement, assignment.small)
+                and self.qualified_name(value.func, assignment.chain) in names
+            ):
+                yield assignment
+
+    def chain_of(self, node: cst.BaseExpression) -> tuple[ScopeNode, ...]:
+        """The scopes the head name of a dotted expression resolves in."""
+        head: cst.BaseExpression = node
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        reference = self.reference_by_node.get(id(head))
+        return reference.chain if reference is not None else ()
 
     def qualified_name(
         self, node: cst.BaseExpression, chain: tuple[ScopeNode, ...]

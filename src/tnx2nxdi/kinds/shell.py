@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.findings import Finding
+from tnx2nxdi.engine.nodes import CannotRead
+from tnx2nxdi.findings import Finding, Outcome
+from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
-from tnx2nxdi.runner import Outcome
+from tnx2nxdi.steps import overrides
 
 _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
@@ -33,7 +35,6 @@ _MAX_SEQS = re.compile(re.escape(m.SHELL_MAX_NUM_SEQS_FLAG) + r"(?:=|[ \t]+|\\\r
                        r"[\"']?(\d+)")
 _HEREDOC = re.compile(r"<<(-?)[ \t]*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _MODEL = re.compile(r"(?:--model(?:=|[ \t]+)|vllm[ \t]+serve[ \t]+)[\"']?([^\s\"';&|]+)")
-_MARKER = re.compile(r"^([ \t]*)" + re.escape(m.MARKER_PREFIX) + r" (TNX\d{3}) (.*?)\s*$")
 _WORD_END = set(" \t\r\n;&|<>()")
 #: Compound-command keywords in command position, and ``{`` / ``}`` words (nesting depth).
 _COMMAND_START = r"(?:^|(?<=[;&|({])|(?<=\bthen)|(?<=\bdo)|(?<=\belse))[ \t]*"
@@ -69,17 +70,15 @@ class _Result:
                marker_at: int | None = None, column: int | None = None) -> None:
         """A finding at physical line ``line``; its marker goes above ``marker_at`` (the first
         line of the command, so that no comment lands inside a ``\\`` continuation)."""
-        if not options.reports(code):
-            return
         shown = len(_indent(self.lines[line])) + 1 if column is None else column
         self.findings.append(Finding(code, message, line + 1, shown, fixed))
-        if not fixed:
+        if not fixed and options.reports(code):
             at = line if marker_at is None else marker_at
-            self.markers.setdefault(at, []).append(f"{m.MARKER_PREFIX} {code} {message}")
+            self.markers.setdefault(at, []).append(marker_text(code, message))
 
 
-def migrate_shell(data: bytes, options: Options) -> Outcome:
-    """The runner's handler for ``.sh`` files."""
+def migrate_shell(data: bytes, options: Options, path: str | None = None) -> Outcome:
+    """The handler for ``.sh`` files (see ``tnx2nxdi.kinds``)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -100,8 +99,9 @@ def migrate_script(text: str, options: Options) -> tuple[str, tuple[Finding, ...
         _migrate(commands, result, options)
     code = _render(result)
     produced = {text for texts in result.markers.values() for text in texts}
-    findings = sorted([*result.findings, *_existing_markers(lines, produced, options)],
-                      key=lambda f: (f.line, f.column, f.code))
+    earlier = [Finding(marker.code, marker.message, marker.line, marker.column, fixed=False)
+               for marker in existing_markers(text, produced)]
+    findings = sorted([*result.findings, *earlier], key=lambda f: (f.line, f.column, f.code))
     if code != text and not _still_parses(text, code):
         return text, (), "TNX999 internal error: the migrated script fails `bash -n`; unchanged"
     return code, tuple(findings), None
@@ -198,12 +198,11 @@ def _select_nxdi(commands: list[_Command], result: _Result, options: Options) ->
             old = result.lines[line]
             result.lines[line] = old[:column] + old[column:].replace(
                 m.VLLM_FRAMEWORK_TNX, m.VLLM_FRAMEWORK_NXDI, 1)
-            result.report("TNX601", f"{m.VLLM_FRAMEWORK_ENV} now selects {m.VLLM_FRAMEWORK_NXDI} "
-                          f"(was {m.VLLM_FRAMEWORK_TNX})", line, fixed=True, options=options)
-        else:
-            result.report("TNX603", f"{m.VLLM_FRAMEWORK_ENV} is set to {match.group(1)}; make "
-                          f"sure it is {m.VLLM_FRAMEWORK_NXDI}", command.first, fixed=False,
+            result.report("TNX601", overrides.framework_switched(), line, fixed=True,
                           options=options)
+        else:
+            result.report("TNX603", overrides.framework_other(match.group(1)), command.first,
+                          fixed=False, options=options)
     launches = [command for command in commands if _launches(command)]
     if framework or not launches:
         return
@@ -213,9 +212,9 @@ def _select_nxdi(commands: list[_Command], result: _Result, options: Options) ->
     first = launches[0]
     result.inserts.setdefault(at, []).append(
         f"{indent}export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI}")
-    result.report("TNX601", f"export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} added before "
-                  "the server starts (the migration guide selects NxDI explicitly)",
-                  first.first, fixed=True, options=options)
+    result.report("TNX601", overrides.framework_added(
+        f"export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} added", "before the server starts"),
+        first.first, fixed=True, options=options)
 
 
 def _enclosing_top_level(commands: list[_Command], launch: _Command) -> _Command:
@@ -261,51 +260,43 @@ def _line_of(command: _Command, offset: int) -> int:
 
 
 def _override(command: _Command, result: _Result, options: Options) -> None:
-    import libcst as cst  # LibCST only for scripts that need it
-
-    from tnx2nxdi.transforms._base import Context
-    from tnx2nxdi.transforms.config import Dynamic
-    from tnx2nxdi.transforms.vllm import translate_json
 
     text = command.text
     model = _MODEL.search(_code_part(text))
-    model_name = model.group(1).rstrip("/").split("/")[-1] if model else "model"
+    name = overrides.model_name(model.group(1) if model else None)
     pieces: list[str] = []
     position = 0
     changes: list[str] = []
-    ctx = Context(options)
-    anchor = cst.Pass()  # the translator anchors findings to a node; here: to this command
+
+    def report(code: str, message: str, *, fixed: bool) -> None:
+        result.report(code, message, command.first, fixed=fixed, options=options)
+
     for match in _OVERRIDE.finditer(text):
         word = _read_word(text, match.end())
         if word is None or word.dynamic:
             end = word.end if word is not None else match.end() + 40
-            shown = text[match.end():end].split("\n")[0]
-            result.report("TNX603", f"{m.SHELL_OVERRIDE_FLAG} {shown.strip()} left as it is (it "
-                          "uses shell expansions): make sure it uses only NxDI NeuronConfig keys",
-                          command.first, fixed=False, options=options)
+            shown = text[match.end():end].split("\n")[0].strip()
+            report("TNX603", overrides.override_dynamic(
+                f"{m.SHELL_OVERRIDE_FLAG} {shown}", "it uses shell expansions"), fixed=False)
             continue
         try:
-            translated = translate_json(word.value, ctx, anchor, model_name)
-        except Dynamic as why:
-            result.report("TNX603", f"{m.SHELL_OVERRIDE_FLAG} left as it is ({why}): make sure "
-                          "it uses only NxDI NeuronConfig keys", command.first, fixed=False,
-                          options=options)
+            translated = overrides.translate_json(word.value, report, name)
+        except CannotRead as why:
+            report("TNX603", overrides.override_dynamic(m.SHELL_OVERRIDE_FLAG, str(why)),
+                   fixed=False)
             continue
         if translated is None:
             continue
         pieces += [text[position:match.end()], _requote(translated[0], word.style)]
         position = word.end
         changes += translated[1]
-    for pending in ctx.findings:
-        result.report(pending.code, pending.message, command.first, fixed=pending.fixed,
-                      options=options)
     if not changes:
         return
     new_text = "".join([*pieces, text[position:]])
     new_lines = new_text.splitlines(keepends=True)
     result.lines[command.first:command.last + 1] = _same_count(new_lines, command)
-    result.report("TNX602", f"{m.SHELL_OVERRIDE_FLAG} translated for NxDI: " + "; ".join(changes),
-                  command.first, fixed=True, options=options)
+    report("TNX602", f"{m.SHELL_OVERRIDE_FLAG} translated for NxDI: " + "; ".join(changes),
+           fixed=True)
 
 
 def _same_count(new_lines: list[str], command: _Command) -> list[str]:
@@ -395,17 +386,15 @@ def _speculation(command: _Command, result: _Result, options: Options) -> None:
     seqs = _MAX_SEQS.search(code)
     if seqs is not None and int(seqs.group(1)) == 1:
         return
-    result.report("TNX604", m.VLLM_SPECULATION_NOTE.replace(m.VLLM_MAX_NUM_SEQS,
-                                                            m.SHELL_MAX_NUM_SEQS_FLAG),
+    result.report("TNX604", overrides.speculation_note(m.SHELL_MAX_NUM_SEQS_FLAG),
                   command.first, fixed=False, options=options)
 
 
 def _environment(command: _Command, result: _Result, options: Options) -> None:
-    from tnx2nxdi.transforms.vllm import env_message  # data only; LibCST is already loaded
-
     code = _code_part(command.text)
     for match in _ENV.finditer(code):
-        message = env_message(match.group(1), _unquote(match.group(2)), m.SHELL_OVERRIDE_FLAG)
+        message = overrides.env_message(match.group(1), _unquote(match.group(2)),
+                                        m.SHELL_OVERRIDE_FLAG)
         if message is None:
             continue
         line = _line_of(command, match.start(1))
@@ -447,20 +436,6 @@ def _comments_above(out: list[str]) -> set[str]:
 
 def _indent(line: str) -> str:
     return line[:len(line) - len(line.lstrip(" \t"))]
-
-
-def _existing_markers(lines: list[str], produced: set[str], options: Options) -> list[Finding]:
-    found = []
-    for number, line in enumerate(lines, start=1):
-        match = _MARKER.match(line.rstrip("\r\n"))
-        if match is None:
-            continue
-        code, message = match.group(2), match.group(3)
-        if f"{m.MARKER_PREFIX} {code} {message}" in produced or not options.reports(code):
-            continue
-        found.append(Finding(code, f"(marker) {message}", number, len(match.group(1)) + 1,
-                             fixed=False))
-    return found
 
 
 def _still_parses(before: str, after: str) -> bool:

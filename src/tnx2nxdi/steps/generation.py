@@ -10,23 +10,20 @@ from __future__ import annotations
 import libcst as cst
 
 from tnx2nxdi import mappings as m
-from tnx2nxdi.analysis import Analysis, Assignment, Reference
-from tnx2nxdi.transforms._base import (
-    Context,
-    Plan,
+from tnx2nxdi.engine import FileMigration
+from tnx2nxdi.engine.analysis import Assignment, Reference
+from tnx2nxdi.engine.nodes import (
+    CannotRead,
     call,
     code_of,
     expr,
+    import_from,
     kwarg,
     literal_value,
-    named_arguments,
+    read_args,
 )
 
-_POSITIONAL = m.SAMPLE_POSITIONAL
-
-
-class _Unsupported(Exception):
-    pass
+CODES = frozenset({"TNX501", "TNX502", "TNX503", "TNX504", "TNX505"})
 
 
 #: Sampling settings that replace sample()'s own (from an on-device GenerationConfig).
@@ -34,43 +31,52 @@ Sampling = dict[str, cst.BaseExpression]
 
 
 def plan_generation(
+    f: FileMigration,
     binding: Assignment,
-    analysis: Analysis,
-    ctx: Context,
-    plan: Plan,
     anchor: cst.CSTNode,
     on_device: Sampling | None = None,
 ) -> None:
+    """The model's ``sample()`` calls become ``generate()`` through the NxDI adapter (imported
+    next to ``anchor``, the TNx import of its class); TNx forward calls are reported."""
     for use in binding.references:
+        if use.method in m.FORWARD_METHODS:
+            _forward(f, use)
         if use.method != m.SAMPLE or use.call is None:
             continue
         try:
-            replacement = _generate(use, ctx, on_device)
-        except _Unsupported as why:
-            ctx.report("TNX502", f"sample() left as it is: {why}", use.statement, fixed=False)
+            replacement = _generate(f, use, on_device)
+        except CannotRead as why:
+            f.state.report("TNX502", f"sample() left as it is: {why}", use.statement,
+                           fixed=False)
             continue
-        plan.calls[id(use.call)] = replacement
-        require(m.NXDI_GENERATION_ADAPTER, use, anchor, analysis, ctx, plan)
+        f.plan.replace_call(use.call, replacement)
+        require(f, m.NXDI_GENERATION_ADAPTER, use, anchor)
 
 
-def require(
-    symbol: m.Symbol, use: Reference, anchor: cst.CSTNode, analysis: Analysis, ctx: Context,
-    plan: Plan,
-) -> None:
-    """Import ``symbol`` where ``use`` can see it: next to the TNx import when that is at module
-    level or in the same function, else at the top of the function holding the use."""
-    scope = next((b.scope for b in analysis.imports if b.statement is anchor), None)
+def _forward(f: FileMigration, use: Reference) -> None:
+    f.state.report(
+        "TNX503",
+        f"{code_of(use.node)}(...) is a TNx forward call (last-position logits from "
+        "cache_ids/start_ids); NxDI's forward takes input_ids, attention_mask, "
+        "position_ids, seq_ids and sampling_params: rewrite it or generate through "
+        "HuggingFaceGenerationAdapter",
+        use.statement,
+        fixed=False,
+    )
+
+
+def require(f: FileMigration, symbol: m.Symbol, use: Reference, anchor: cst.CSTNode) -> None:
+    """Import ``symbol`` where ``use`` can see it: next to the TNx import ``anchor`` when that
+    is at module level or in the same function, else at the top of the function holding the
+    use."""
+    scope = next((b.scope for b in f.analysis.imports if b.statement is anchor), None)
     function = use.function
     if isinstance(scope, cst.Module) or scope is function or not isinstance(
         function, cst.FunctionDef
     ):
-        ctx.needed.setdefault(id(anchor), set()).add((symbol.module, symbol.name))
+        f.plan.require(anchor, symbol.module, symbol.name)
         return
-    first = _first_statement(function)
-    line = cst.parse_statement(f"from {symbol.module} import {symbol.name}")
-    inserted = plan.before.setdefault(id(first), [])
-    if not any(code_of(existing) == code_of(line) for existing in inserted):
-        inserted.append(line)
+    f.plan.insert_before(_first_statement(function), import_from(symbol.module, [symbol.name]))
 
 
 def _first_statement(function: cst.FunctionDef) -> cst.CSTNode:
@@ -83,13 +89,15 @@ def _first_statement(function: cst.FunctionDef) -> cst.CSTNode:
     return body[0]
 
 
-def _generate(use: Reference, ctx: Context, on_device: Sampling | None) -> cst.BaseExpression:
+def _generate(
+    f: FileMigration, use: Reference, on_device: Sampling | None
+) -> cst.BaseExpression:
     assert use.call is not None
-    given = _arguments(use.call)
+    given = read_args(use.call, m.SAMPLE_POSITIONAL)
     args: list[cst.Arg] = []
     ids = given.pop(m.SAMPLE_POSITIONAL[0], None)
     if ids is None:
-        raise _Unsupported("no input ids")
+        raise CannotRead("no input ids")
     args.append(cst.Arg(ids))
     length = given.pop(m.SAMPLE_LENGTH, None)
     if length is not None:
@@ -110,11 +118,11 @@ def _generate(use: Reference, ctx: Context, on_device: Sampling | None) -> cst.B
         if name in m.SAMPLE_NONE_DEFAULTS and literal_value(value) is None:
             continue
         if name not in m.SAMPLE_KEYWORDS:
-            raise _Unsupported(f"{name}= has no Hugging Face generate() equivalent")
+            raise CannotRead(f"{name}= has no Hugging Face generate() equivalent")
         args.append(kwarg(m.SAMPLE_KEYWORDS[name], value))
     receiver = code_of(use.node)
     adapter = f"{m.NXDI_GENERATION_ADAPTER.name}({receiver})"
-    ctx.report(
+    f.state.report(
         "TNX501",
         f"{receiver}.sample(...) became {adapter}.{m.NXDI_GENERATE}(...) with {settings}",
         use.statement,
@@ -126,7 +134,7 @@ def _generate(use: Reference, ctx: Context, on_device: Sampling | None) -> cst.B
 def _on_device_sampling(on_device: Sampling) -> list[cst.Arg]:
     values = [literal_value(on_device[name]) for name in m.ON_DEVICE_SAMPLING_FIELDS]
     if any(isinstance(value, tuple) for value in values):
-        raise _Unsupported("per-row sampling settings (per_batch_line) have no generate() "
+        raise CannotRead("per-row sampling settings (per_batch_line) have no generate() "
                            "equivalent")
     do_sample = on_device[m.ON_DEVICE_SAMPLING_FIELDS[0]]
     if literal_value(do_sample) is False:
@@ -156,28 +164,31 @@ def _attention_mask(ids: cst.BaseExpression) -> cst.BaseExpression | None:
     return None
 
 
-def plan_adapters(analysis: Analysis, ctx: Context, plan: Plan) -> None:
+def plan_adapters(f: FileMigration) -> set[str]:
     """TNx ``HuggingFaceGenerationModelAdapter(config, model)`` -> NxDI
-    ``HuggingFaceGenerationAdapter(model)``; its ``reset_generation()`` calls are dropped."""
-    for binding in analysis.tnx_imports():
+    ``HuggingFaceGenerationAdapter(model)``; its ``reset_generation()`` calls are dropped.
+    Returns the TNx names whose calls are left for a person."""
+    accounted: set[str] = set()
+    for binding in f.analysis.imports_from(m.TNX_PACKAGE):
         if binding.qualified not in m.TNX_GENERATION_ADAPTERS:
             continue
-        for reference in analysis.references:
-            node = analysis.call_of_func.get(id(reference.node))
-            if reference.key != binding.local or node is None or reference.method != "__call__":
+        for reference, node in f.analysis.calls_of(binding):
+            if reference.method != "__call__":
                 continue
             model = _adapter_model(node)
             if model is None:
-                ctx.report("TNX502", "HuggingFaceGenerationModelAdapter(...) left as it is: "
-                           "its model argument cannot be read", reference.statement, fixed=False)
-                ctx.accounted.add(binding.local)
+                f.state.report("TNX502", "HuggingFaceGenerationModelAdapter(...) left as it is: "
+                               "its model argument cannot be read", reference.statement,
+                               fixed=False)
+                accounted.add(binding.local)
                 continue
             symbol = m.NXDI_GENERATION_ADAPTER
-            plan.calls[id(node)] = call(symbol.name, [cst.Arg(model)])
-            require(symbol, reference, binding.statement, analysis, ctx, plan)
-            ctx.report("TNX504", f"{code_of(node)} became {symbol.name}({code_of(model)})",
-                       reference.statement, fixed=True)
-            _drop_resets(node, analysis, ctx, plan)
+            f.plan.replace_call(node, call(symbol.name, [cst.Arg(model)]))
+            require(f, symbol, reference, binding.statement)
+            f.state.report("TNX504", f"{code_of(node)} became {symbol.name}({code_of(model)})",
+                           reference.statement, fixed=True)
+            _drop_resets(f, node)
+    return accounted
 
 
 def _adapter_model(node: cst.Call) -> cst.BaseExpression | None:
@@ -190,23 +201,16 @@ def _adapter_model(node: cst.Call) -> cst.BaseExpression | None:
     return keywords.get(m.TNX_ADAPTER_PARAMETERS[1])
 
 
-def _drop_resets(node: cst.Call, analysis: Analysis, ctx: Context, plan: Plan) -> None:
-    for assignment in analysis.all_assignments():
+def _drop_resets(f: FileMigration, node: cst.Call) -> None:
+    for assignment in f.analysis.all_assignments():
         if assignment.value is not node:
             continue
         for use in assignment.references:
             if use.method == m.ADAPTER_RESET and use.standalone:
                 assert use.statement is not None
-                plan.replace(use.statement, [])
-                ctx.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
+                f.plan.replace(use.statement, [])
+                f.state.report("TNX505", f"{code_of(use.node)}.{m.ADAPTER_RESET}() dropped: NxDI's "
                            "generate() resets the model first", use.statement, fixed=True)
-
-
-def _arguments(node: cst.Call) -> dict[str, cst.BaseExpression]:
-    try:
-        return named_arguments(node, _POSITIONAL)
-    except ValueError as why:
-        raise _Unsupported(str(why)) from None
 
 
 def _sampling(top_k: cst.BaseExpression | None) -> list[cst.Arg]:

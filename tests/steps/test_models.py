@@ -113,7 +113,7 @@ def test_auto_model_family_from_a_config_json_next_to_the_script(tmp_path) -> No
     script = tmp_path / "serve.py"
     source = ("from transformers_neuronx import NeuronAutoModelForCausalLM\n"
               "m = NeuronAutoModelForCausalLM.from_pretrained('./ckpt')\n")
-    code, _ = migrate(source, source_path=str(script))
+    code, _ = migrate(source, path=str(script))
     assert "m = NeuronMixtralForCausalLM('./ckpt', config)" in code
-    code, findings = migrate(source, source_path=str(tmp_path / "elsewhere" / "serve.py"))
+    code, findings = migrate(source, path=str(tmp_path / "elsewhere" / "serve.py"))
     assert codes(findings) == ["TNX204"]

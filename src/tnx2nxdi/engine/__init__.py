@@ -1,0 +1,160 @@
+"""The engine: migrate one Python source text with a list of steps. It knows LibCST, not TNx.
+
+``migrate_source(text, options, steps)`` parses once, analyses once (:mod:`.analysis`), hands the
+analysis, the per-file state and an empty plan to the steps, applies the plan once
+(:mod:`.apply`), checks that the result compiles and gives every finding its position. It never
+raises for user input: a file it cannot parse or whose migration would not compile comes back
+unchanged with an error. The steps (``tnx2nxdi.steps``) know TNx; they never parse or write.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tnx2nxdi.engine import suppression
+from tnx2nxdi.engine.analysis import Analysis
+from tnx2nxdi.engine.apply import apply
+from tnx2nxdi.engine.locate import statement_positions
+from tnx2nxdi.engine.state import FileState, PendingFinding, Plan
+from tnx2nxdi.findings import Finding
+from tnx2nxdi.markers import existing_markers, marker_text
+from tnx2nxdi.options import Options
+
+
+@dataclass(frozen=True)
+class Migration:
+    code: str
+    findings: tuple[Finding, ...]
+    #: Set when the source could not be migrated (it is then returned unchanged).
+    error: str | None = None
+
+
+@dataclass
+class FileMigration:
+    """What the steps of one file work on: its analysis, its state (options, path, findings)
+    and the plan of edits. ``frozen`` holds the statements ``# tnx2nxdi: ignore`` keeps."""
+
+    module: cst.Module
+    source: str
+    analysis: Analysis
+    state: FileState
+    plan: Plan
+    frozen: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A migration as the engine runs it: whether a file is worth planning at all (cheap, on
+    the analysis alone), and the steps that plan its edits."""
+
+    wants: Callable[[Analysis, str], bool]
+    run: Callable[[FileMigration], None]
+
+
+def migrate_source(
+    source: str, options: Options, steps: Steps, path: str | None = None
+) -> Migration:
+    if _nested_too_deeply(source):
+        return Migration(source, (), "cannot parse: the code is nested too deeply")
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return Migration(source, (), f"cannot parse: line {error.raw_line}: {error.message}")
+    except RecursionError:
+        return Migration(source, (), "cannot parse: the code is nested too deeply")
+    try:
+        return _migrate_module(module, source, options, steps, path)
+    except RecursionError:
+        return Migration(source, (), "cannot migrate: the code is nested too deeply")
+
+
+def _migrate_module(
+    module: cst.Module, source: str, options: Options, steps: Steps, path: str | None
+) -> Migration:
+    analysis = Analysis.build(module)
+    if not steps.wants(analysis, source):
+        return Migration(source, _earlier_markers(source, set()))
+    suppressed = suppression.find(module, source, analysis.statements)
+    frozen = suppressed.bare
+    if frozen:
+        analysis = Analysis.build(module, frozen)
+    while True:
+        file = FileMigration(module, source, analysis, FileState(options, path), Plan(), frozen)
+        steps.run(file)
+        more = suppressed.to_freeze(file.state.findings) - frozen
+        if not more:
+            break
+        frozen |= more  # ignore[CODES] matched: plan again with those statements frozen
+        analysis = Analysis.build(module, frozen)
+    plan = file.plan
+    suppression.keep_frozen(plan, frozen, suppressed)
+    pending = [f for f in file.state.findings if not suppressed.hides(f, frozen)]
+    for finding in pending:
+        if finding.marker and finding.anchor is not None and options.reports(finding.code):
+            plan.mark(finding.anchor, marker_text(finding.code, finding.message))
+    code = apply(module, plan, analysis.parents).code if plan.edits else source
+    try:
+        _compile_quietly(code, "<migrated>")
+    except (SyntaxError, ValueError, RecursionError) as error:
+        message = f"TNX999 internal error: the migration did not compile ({error}); unchanged"
+        if _python_rejects(source):  # e.g. PEP 695 syntax read by an older Python
+            message = (f"this Python ({sys.version_info[0]}.{sys.version_info[1]}) cannot "
+                       f"compile the file, so its migration cannot be checked; unchanged")
+        return Migration(source, (), message)
+    positions = statement_positions(module, source)
+    located = sorted((_locate(f, positions) for f in pending), key=_order)
+    produced = {marker_text(f.code, f.message) for f in pending if f.marker}
+    return Migration(code, (*located, *_earlier_markers(source, produced)))
+
+
+def _nested_too_deeply(source: str) -> bool:
+    """LibCST's native parser overflows the C stack (the process dies) on code nested a few
+    thousand levels deep; CPython's own parser refuses such code cleanly, so it is asked first."""
+    try:
+        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
+    except (RecursionError, MemoryError):
+        return True
+    except SyntaxError as error:
+        return "too many nested" in str(error.msg) or "too complex" in str(error.msg)
+    except ValueError:  # NUL bytes: LibCST reports them
+        return False
+    return False
+
+
+def _python_rejects(source: str) -> bool:
+    try:
+        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return False
+
+
+def _compile_quietly(source: str, filename: str, flags: int = 0) -> None:
+    """compile() without printing the SyntaxWarnings of the user's own code (``"\\d"``,
+    ``1(2)``) into the tool's output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(source, filename, "exec", flags, dont_inherit=True)
+
+
+def _order(finding: Finding) -> tuple[int, int, str]:
+    return finding.line, finding.column, finding.code
+
+
+def _locate(finding: PendingFinding, positions: dict[int, tuple[int, int]]) -> Finding:
+    line, column = positions.get(id(finding.anchor), (1, 1))
+    return Finding(finding.code, finding.message, line, column, finding.fixed)
+
+
+def _earlier_markers(source: str, produced: set[str]) -> tuple[Finding, ...]:
+    """Markers left by an earlier run still ask for a person until someone removes them."""
+    return tuple(
+        Finding(marker.code, marker.message, marker.line, marker.column, fixed=False)
+        for marker in existing_markers(source, produced)
+    )
