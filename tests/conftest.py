@@ -30,3 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_fixtures(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-fixtures"))
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty result cache: no test sees another's entries (a test that
+    replaces a handler would otherwise be given the real handler's cached results), and none
+    writes into the user's cache directory. Subprocesses inherit the variable."""
+    monkeypatch.setenv("TNX2NXDI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -23,7 +23,7 @@ def files(root: Path, *names: str) -> None:
 def found(paths: list[Path], exclude: tuple[str, ...] = (), *, force: bool = False,
           root: Path) -> list[str]:
     return [
-        p.resolve().relative_to(root.resolve()).as_posix()
+        Path(p).resolve().relative_to(root.resolve()).as_posix()
         for p in gather([str(p) for p in paths], exclude, force_exclude=force)
     ]
 

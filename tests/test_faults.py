@@ -1,9 +1,9 @@
 """Faults while writing: the original survives, the failure is reported, nothing is left behind.
 
 Disk full, permission denied, read-only files, vanished directories and Ctrl-C are simulated by
-monkeypatching the few OS calls the atomic write makes (tests run as root in CI containers, where
-chmod alone cannot deny anything). Also: each file is processed once however it is named, and a
-walk never follows symlinks out of the directories it was given (issue 9).
+monkeypatching the few OS calls reading and the atomic write make (tests run as root in CI
+containers, where chmod alone cannot deny anything). Also: each file is processed once however
+it is named, and a walk never follows symlinks out of the directories it was given (issue 9).
 """
 
 from __future__ import annotations
@@ -159,18 +159,32 @@ def test_directory_without_write_permission_for_real(victim: Path) -> None:
         victim.parent.chmod(0o755)
 
 
-def test_unreadable_file_is_reported(victim: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Path.read_bytes
+@pytest.mark.parametrize("call", ["open", "read"])
+def test_unreadable_file_is_reported(victim: Path, monkeypatch: pytest.MonkeyPatch,
+                                     call: str) -> None:
+    """Permission denied when the file is opened, or an I/O error in the middle of reading it."""
+    real_open, real_read = os.open, os.read
+    opened: set[int] = set()
 
-    def read_bytes(self: Path) -> bytes:
-        if self == victim:
+    def fake_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path) == str(victim) and call == "open":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-        return real(self)
+        descriptor = real_open(path, flags, *args, **kwargs)
+        if str(path) == str(victim):
+            opened.add(descriptor)
+        return descriptor
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def fake_read(descriptor: int, size: int) -> bytes:
+        if descriptor in opened:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_read(descriptor, size)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "read", fake_read)
     result = run(str(victim))
     assert result.exit_code == 2
-    assert f"{victim}: error: cannot read: {os.strerror(errno.EACCES)}" in result.output
+    reason = os.strerror(errno.EACCES if call == "open" else errno.EIO)
+    assert f"{victim}: error: cannot read: {reason}" in result.output
     monkeypatch.undo()
     assert victim.read_text() == source()
 

@@ -1,5 +1,9 @@
-"""The runner: prefilter before any parse, a pool only when it pays, input order, per-file
-errors, the progress bar, and Ctrl-C leaving every file old or fully rewritten."""
+"""The runner: prefilter before any parse, workers only when there is work for them, input order,
+per-file errors (a worker that dies too), progress on a terminal and in a log, files that skip
+themselves, and Ctrl-C leaving every file old or fully rewritten.
+
+Which process migrated a file is observed, not patched: a handler that wraps the real one writes
+its process id to a log, and forked workers inherit it."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tnx2nxdi import kinds, runner
+from tnx2nxdi import discovery, kinds, runner
 from tnx2nxdi.findings import Outcome
 from tnx2nxdi.kinds.python import migrate_python, migrate_source
 from tnx2nxdi.options import Options
@@ -55,8 +59,36 @@ def _tree(root: Path, tnx: int, plain: int, helpers: int = 0) -> list[Path]:
     return paths
 
 
-def _fail(*args: object, **kwargs: object) -> None:
-    raise AssertionError("a process pool was started")
+class Recorder:
+    """A Python handler that logs the id of the process running it (optionally slowly, so that
+    the pool has to start more workers) before migrating as usual."""
+
+    def __init__(self, log: Path, delay: float = 0.0) -> None:
+        self.log, self.delay = log, delay
+
+    def __call__(self, data: bytes, options: Options, path: str | None) -> Outcome:
+        with open(self.log, "a", encoding="ascii") as stream:
+            stream.write(f"{os.getpid()}\n")
+        time.sleep(self.delay)
+        return migrate_python(data, options, path)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+        monkeypatch.setitem(kinds.KINDS, ".py", kinds.Kind("Python", self))
+        return self
+
+    def processes(self) -> list[int]:
+        """The distinct processes that migrated a file, in the order they started."""
+        if not self.log.exists():
+            return []
+        return list(dict.fromkeys(int(line) for line in self.log.read_text().split()))
+
+    def calls(self) -> int:
+        return len(self.log.read_text().split()) if self.log.exists() else 0
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    return Recorder(tmp_path / "pids.log").install(monkeypatch)
 
 
 def test_results_come_back_in_input_order_with_a_pool(tmp_path: Path) -> None:
@@ -75,41 +107,49 @@ def test_explicit_paths_keep_their_order(tmp_path: Path) -> None:
     assert [file.path for file in result.files] == shuffled
 
 
-def test_no_pool_for_a_single_file_to_parse(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_one_file_to_parse_at_the_end_is_migrated_without_a_worker(
+    tmp_path: Path, recorder: Recorder
 ) -> None:
-    _tree(tmp_path, tnx=1, plain=30)
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _fail)
+    paths = _tree(tmp_path / "tree", tnx=0, plain=30)
+    last = paths[-1].with_name("zz_serve.py")
+    last.write_text(TNX)
+    result = run([str(tmp_path / "tree")], Options(mode="check", jobs=8))
+    assert len(result.changed) == 1 and Path(result.changed[0].path) == last
+    assert sum(file.skipped for file in result.files) == 30
+    assert recorder.processes() == [os.getpid()]
+
+
+def test_one_file_to_parse_early_gets_one_worker_while_screening_goes_on(
+    tmp_path: Path, recorder: Recorder
+) -> None:
+    _tree(tmp_path, tnx=1, plain=30)  # the TNx file comes first
     result = run([str(tmp_path)], Options(mode="check", jobs=8))
     assert len(result.changed) == 1
-    assert sum(file.skipped for file in result.files) == 30
+    processes = recorder.processes()
+    assert len(processes) == 1 and processes != [os.getpid()]
 
 
-def test_no_pool_with_one_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_job_migrates_everything_in_this_process(
+    tmp_path: Path, recorder: Recorder
+) -> None:
     _tree(tmp_path, tnx=5, plain=0)
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _fail)
     assert len(run([str(tmp_path)], Options(mode="check", jobs=1)).changed) == 5
+    assert recorder.processes() == [os.getpid()]
 
 
-def test_jobs_below_one_means_one_worker_per_cpu(
+def test_workers_are_started_for_work_and_never_more_than_jobs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _tree(tmp_path, tnx=6, plain=2)
-    seen: list[int] = []
-
-    def record(files: object, todo: list[int], options: Options, jobs: int, *rest: object) -> None:
-        seen.append(jobs)
-        results = rest[0]
-        for index in todo:
-            results[index] = runner.process_path(files[index], options)  # type: ignore[index]
-
-    monkeypatch.setattr(runner, "_in_pool", record)
-    monkeypatch.setattr(runner, "available_cpus", lambda: 4)
-    run([str(tmp_path)], Options(mode="check", jobs=0))
-    # Never more workers than files that need parsing.
-    monkeypatch.setattr(runner, "available_cpus", lambda: 64)
-    run([str(tmp_path)], Options(mode="check", jobs=0))
-    assert seen == [4, 6]
+    for jobs, expected in ((4, 4), (64, 6), (0, min(runner.available_cpus(), 6))):
+        recorder = Recorder(tmp_path / f"pids-{jobs}.log", delay=0.3).install(monkeypatch)
+        result = run([str(tmp_path)], Options(mode="check", jobs=jobs))
+        assert len(result.changed) == 6
+        processes = recorder.processes()
+        # -j 0 is one worker per CPU; never more workers than files to migrate.
+        assert len(processes) == expected, (jobs, processes)
+        if expected > 1:
+            assert os.getpid() not in processes
 
 
 def test_prefiltered_files_never_import_libcst(tmp_path: Path) -> None:
@@ -163,14 +203,19 @@ def test_pool_writes_atomically_and_leaves_no_temporary_files(tmp_path: Path) ->
     assert not list(tmp_path.rglob("*.tnx2nxdi"))
 
 
-def test_progress_bar_only_for_many_files(
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_for_many_files_on_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "PROGRESS_DELAY", 0.0)
     few, many = tmp_path / "few", tmp_path / "many"
     _tree(few, tnx=2, plain=3)
     _tree(many, tnx=2, plain=runner.PROGRESS_MIN_FILES)
-    stream = io.StringIO()
+    stream = Terminal()
     run([str(few)], Options(mode="check"), progress=stream)
     assert stream.getvalue() == ""
     run([str(many)], Options(mode="check", jobs=2), progress=stream)
@@ -182,9 +227,150 @@ def test_progress_bar_only_for_many_files(
 
 def test_quick_runs_draw_no_progress(tmp_path: Path) -> None:
     _tree(tmp_path, tnx=0, plain=runner.PROGRESS_MIN_FILES)
+    for stream in (Terminal(), io.StringIO()):
+        run([str(tmp_path)], Options(mode="check"), progress=stream)
+        assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_off_a_terminal_a_long_run_prints_a_line_every_few_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    monkeypatch.setattr(runner, "PROGRESS_LOG_EVERY", 0.2)
+    Recorder(tmp_path / "pids.log", delay=0.15).install(monkeypatch)
+    total = runner.PROGRESS_MIN_FILES + 6
+    _tree(tmp_path / "tree", tnx=6, plain=runner.PROGRESS_MIN_FILES)
     stream = io.StringIO()
-    run([str(tmp_path)], Options(mode="check"), progress=stream)
-    assert stream.getvalue() == ""
+    result = run([str(tmp_path / "tree")], Options(mode="check", jobs=jobs), progress=stream)
+    assert len(result.changed) == 6
+    lines = stream.getvalue().splitlines()
+    assert 1 <= len(lines) <= 6, lines
+    for line in lines:  # whole lines for a log: no carriage return, no bar
+        assert line.startswith("tnx2nxdi: ") and f"/{total} files (" in line, line
+        assert "\r" not in line and "#" not in line
+
+
+# -- a worker that dies ---------------------------------------------------------------------
+
+
+def _dies(how: str) -> kinds.Handler:
+    def handler(data: bytes, options: Options, path: str | None) -> Outcome:
+        if b"# die" in data:
+            if how == "sigkill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            elif how == "segfault":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            else:
+                os._exit(3)
+        return migrate_python(data, options, path)
+
+    return handler
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(("how", "said"), [
+    ("sigkill", "killed by SIGKILL, most likely for lack of memory"),
+    ("segfault", "killed by SIGSEGV"),
+    ("exit", "exit code 3"),
+])
+@pytest.mark.parametrize("mode", ["check", "write"])
+def test_a_worker_that_dies_costs_only_its_file_and_the_run_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, said: str, mode: str
+) -> None:
+    from click.testing import CliRunner
+
+    from tnx2nxdi.cli import main
+
+    paths = _tree(tmp_path, tnx=6, plain=6)
+    victim = [path for path in paths if "serve" in path.name][2]
+    victim.write_text(TNX + "# die\n")
+    monkeypatch.setitem(kinds.KINDS, ".py", kinds.Kind("Python", _dies(how)))
+    arguments = ["-j", "2", str(tmp_path)] + (["--check"] if mode == "check" else [])
+    result = CliRunner().invoke(main, arguments, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if ": error: " in line]
+    assert line.startswith(f"{victim}: error: TNX999 internal error (the worker process died: "
+                           f"{said})"), line
+    assert victim.read_text() == TNX + "# die\n"
+    migrated = [path for path in paths if "serve" in path.name and path != victim]
+    if mode == "write":
+        assert all(path.read_text() != TNX for path in migrated)
+        assert not list(tmp_path.rglob("*.tnx2nxdi"))
+    else:
+        assert sum(f"Would migrate {path}" in result.output for path in migrated) == 5
+
+
+def test_a_worker_that_dies_over_a_large_tree_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where workers read and screen batches of files too, the files of its batches it had not
+    reached are done by another worker."""
+    count = runner.PARALLEL_SCREEN_MIN
+    paths = _tree(tmp_path, tnx=10, plain=count)
+    victim = [path for path in paths if "serve" in path.name][4]
+    victim.write_text(TNX + "# die\n")
+    monkeypatch.setitem(kinds.KINDS, ".py", kinds.Kind("Python", _dies("sigkill")))
+    result = run([str(tmp_path)], Options(mode="check", jobs=2))
+    assert [file.path for file in result.files] == list(discovery.gather([str(tmp_path)]))
+    assert [Path(file.path) for file in result.files if file.error] == [victim]
+    assert len(result.changed) == 9
+    assert sum(file.skipped for file in result.files) == count
+
+
+# -- files that skip themselves ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [
+    "# tnx2nxdi: skip-file\n",
+    "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n\n#   tnx2nxdi: skip-file  (kept for TNx)\n",
+    "# Copyright 2024\n# tnx2nxdi: skip-file\n",
+])
+def test_a_skip_file_comment_at_the_top_skips_the_file(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "serve.py"
+    path.write_text(header + TNX)
+    [result] = run([str(path)], Options(mode="write")).files
+    assert result.skipped and result.skip_reason == "# tnx2nxdi: skip-file"
+    assert not result.findings and not result.changed and result.error is None
+    assert path.read_text() == header + TNX
+
+
+@pytest.mark.parametrize("text", [
+    TNX + "# tnx2nxdi: skip-file\n",  # after code: too late
+    '"""Doc."""\n# tnx2nxdi: skip-file\n' + TNX,
+    "x = 1  # tnx2nxdi: skip-file\n" + TNX,  # not on a line of its own
+    "# tnx2nxdi: skip-files\n" + TNX,
+])
+def test_a_skip_file_comment_elsewhere_does_nothing(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "serve.py"
+    path.write_text(text)
+    [result] = run([str(path)], Options(mode="check")).files
+    assert not result.skipped and result.changed
+
+
+def test_a_shell_script_and_a_notebook_can_skip_themselves(tmp_path: Path) -> None:
+    import json
+
+    script = tmp_path / "serve.sh"
+    launch = "vllm serve /m/llama --device neuron --tensor-parallel-size 8\n"
+    script.write_text("#!/bin/bash\n# tnx2nxdi: skip-file\n" + launch)
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Title\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["# tnx2nxdi: skip-file\n", "import os\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": TNX},
+    ]
+    notebook = tmp_path / "demo.ipynb"
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                    "nbformat_minor": 5}, indent=1))
+    late = tmp_path / "late.ipynb"
+    cells[1]["source"], cells[2]["source"] = ["import os\n"], "# tnx2nxdi: skip-file\n" + TNX
+    late.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}, indent=1))
+    result = run([str(script), str(notebook), str(late)], Options(mode="check"))
+    assert [file.skipped for file in result.files] == [True, True, False]
+    assert result.files[2].changed  # only the first code cell counts
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
@@ -238,18 +424,35 @@ def test_cli_runs_one_worker_per_cpu_unless_told(
     from tnx2nxdi.cli import main
 
     _tree(tmp_path, tnx=3, plain=2)
-    seen: list[int] = []
-
-    def record(files: list[Path], todo: list[int], options: Options, jobs: int,
-               results: list[object], bar: object) -> None:
-        seen.append(jobs)
-        for index in todo:
-            results[index] = runner.process_path(files[index], options)
-
-    monkeypatch.setattr(runner, "_in_pool", record)
-    monkeypatch.setattr(runner, "available_cpus", lambda: 4)
-    for arguments in (["--check"], ["--check", "-j", "2"], ["--check", "-j", "1"]):
-        result = CliRunner().invoke(main, [*arguments, str(tmp_path)], catch_exceptions=False)
+    cpus = runner.available_cpus()
+    runs = ((["--check"], min(cpus, 3)), (["--check", "-j", "2"], 2), (["--check", "-j", "1"], 1))
+    for number, (arguments, expected) in enumerate(runs):
+        log = tmp_path / f"pids{number}.log"
+        recorder = Recorder(log, delay=0.3).install(monkeypatch)
+        result = CliRunner().invoke(main, [*arguments, "--no-cache", str(tmp_path)],
+                                    catch_exceptions=False)
         assert result.exit_code == 1
         assert "[" not in result.stderr  # no progress bar off a terminal
-    assert seen == [3, 2]  # the CPU count, capped by the 3 files to parse; -j 1: no pool
+        assert len(recorder.processes()) == expected, arguments
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["--force-exclude", "{plain}"],
+                                       ["--check", "{tree}"]])
+def test_help_and_plain_files_never_import_libcst(tmp_path: Path, arguments: list[str]) -> None:
+    if "{tree}" in arguments:
+        _tree(tmp_path / "tree", tnx=0, plain=runner.PARALLEL_SCREEN_MIN + 10)  # workers screen
+    plain = tmp_path / "plain.py"
+    plain.write_text(PLAIN)
+    given = [a.format(plain=plain, tree=tmp_path / "tree") for a in arguments]
+    code = textwrap.dedent(f"""
+        import sys
+        from tnx2nxdi.cli import main
+        sys.argv = ["tnx2nxdi", *{given!r}]
+        try:
+            main()
+        except SystemExit as done:
+            assert done.code == 0, done.code
+        loaded = [name for name in ("libcst", "nbformat") if name in sys.modules]
+        assert not loaded, loaded
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

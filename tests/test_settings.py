@@ -24,6 +24,7 @@ TNX = (
 
 
 def project(root: Path, config: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(config)
     (root / "src" / "pkg").mkdir(parents=True)
     return root / "src" / "pkg"
@@ -119,17 +120,19 @@ def test_configured_exclude_is_relative_to_the_pyproject(tmp_path: Path) -> None
 
 
 def _options_of(monkeypatch: pytest.MonkeyPatch, *args: str) -> Options:
-    """The Options the CLI hands to the runner."""
+    """The options the CLI's run gives the file ``a.py`` of the last path."""
     from tnx2nxdi import runner
-    from tnx2nxdi.findings import RunResult
 
     seen: list[Options] = []
+    real = runner.run
 
-    def fake_run(paths: object, options: Options, **kwargs: object) -> RunResult:
-        seen.append(options)
-        return RunResult()
+    def recording_run(paths: list[str], options: Options, **kwargs: object) -> object:
+        configuration = kwargs["configuration"]
+        assert isinstance(configuration, settings.Configuration)
+        seen.append(configuration.options_for(str(Path(paths[-1]) / "a.py")))
+        return real(paths, options, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runner, "run", fake_run)
+    monkeypatch.setattr(runner, "run", recording_run)
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == 0, result.output
     return seen[0]
@@ -161,3 +164,86 @@ def test_every_key_is_documented() -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
     for key in settings.KEYS:
         assert f"| `{key}` |" in docs, key
+
+
+# -- configuration is per file ------------------------------------------------------------------
+
+
+def _diff(*args: str) -> str:
+    result = CliRunner().invoke(main, ["--diff", "--color=never", *args])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def _compile_dirs(output: str) -> dict[str, str]:
+    """file name -> the compile directory its diff writes."""
+    found, current = {}, ""
+    for line in output.splitlines():
+        if line.startswith("+++ "):
+            current = Path(line[4:].split("\t")[0]).name
+        elif line.startswith("+model.compile("):
+            found[current] = line.split('"')[1]
+    return found
+
+
+def test_each_file_takes_the_nearest_pyproject_above_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tnx2nxdi]\ncompiled-model-path = "/root"\n')
+    first = project(tmp_path / "a", '[tool.tnx2nxdi]\ncompiled-model-path = "/a"\n')
+    second = project(tmp_path / "b", '[project]\nname = "b"\n')  # no table: passed over
+    (first / "one.py").write_text(TNX)
+    (second / "two.py").write_text(TNX)
+    (tmp_path / "three.py").write_text(TNX)
+    together = _compile_dirs(_diff(str(tmp_path)))
+    assert together == {"one.py": "/a", "two.py": "/root", "three.py": "/root"}
+    # What else is named never changes a file's result (a pre-commit run names staged files).
+    for path in (first / "one.py", second / "two.py", tmp_path / "three.py"):
+        assert _compile_dirs(_diff(str(path))) == {path.name: together[path.name]}
+    assert _compile_dirs(_diff(str(first / "one.py"), str(tmp_path / "three.py"))) == {
+        "one.py": "/a", "three.py": "/root"}
+
+
+def test_a_flag_wins_over_every_file_s_configuration(tmp_path: Path) -> None:
+    first = project(tmp_path / "a", '[tool.tnx2nxdi]\ncompiled-model-path = "/a"\n')
+    second = project(tmp_path / "b", '[tool.tnx2nxdi]\ncompiled-model-path = "/b"\n')
+    (first / "one.py").write_text(TNX)
+    (second / "two.py").write_text(TNX)
+    assert _compile_dirs(_diff("--compiled-model-path", "/x", str(tmp_path))) == {
+        "one.py": "/x", "two.py": "/x"}
+
+
+def test_a_nested_configuration_s_exclude_applies_below_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tnx2nxdi]\nexclude = ["old"]\n')
+    inner = project(tmp_path / "inner", '[tool.tnx2nxdi]\nexclude = ["gen"]\n')
+    for path in (tmp_path / "old" / "a.py", tmp_path / "gen" / "b.py",
+                 inner / "old" / "c.py", inner / "gen" / "d.py"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(TNX)
+    result = CliRunner().invoke(main, ["--check", str(tmp_path)])
+    would = sorted(Path(line.split()[-1]).name for line in result.output.splitlines()
+                   if line.startswith("Would migrate"))
+    assert would == ["b.py", "c.py"]  # each directory excludes by its own configuration
+    forced = CliRunner().invoke(main, ["--check", "--force-exclude", str(inner / "gen" / "d.py"),
+                                       str(tmp_path / "gen" / "b.py")])
+    assert "d.py" not in forced.output and "Would migrate" in forced.output
+
+
+def test_a_broken_configuration_anywhere_stops_the_run_before_any_write(tmp_path: Path) -> None:
+    good = project(tmp_path / "a", '[tool.tnx2nxdi]\ncompiled-model-path = "/a"\n')
+    bad = project(tmp_path / "b", '[tool.tnx2nxdi]\nselcet = ["TNX3"]\n')
+    (good / "one.py").write_text(TNX)
+    (bad / "two.py").write_text(TNX)
+    result = CliRunner().invoke(main, [str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"Error: {(tmp_path / 'b' / 'pyproject.toml').resolve()}: unknown key 'selcet'" in (
+        result.output)
+    assert (good / "one.py").read_text() == TNX and (bad / "two.py").read_text() == TNX
+
+
+def test_configuration_objects_are_shared_per_pyproject(tmp_path: Path) -> None:
+    package = project(tmp_path, '[tool.tnx2nxdi]\nignore = ["TNX303"]\n')
+    (package / "deeper").mkdir()
+    configuration = settings.Configuration(Options(), given={"ignore"})
+    first = configuration.options_for(str(package / "a.py"))
+    assert first is configuration.options_for(str(package / "deeper" / "b.py"))
+    assert first.ignore == frozenset()  # the flag was given: its value, not the file's
+    assert configuration.options_for(str(tmp_path / "c.py")) is first

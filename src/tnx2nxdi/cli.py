@@ -72,6 +72,8 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               help="The name of the file read from '-' (decides its kind and messages).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Files processed in parallel [default: the CPU count; 1 for one file].")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the cache of earlier results (see docs/usage.md).")
 @click.option("--list-rules", is_flag=True, help="List every rule code and exit.")
 @click.option("--explain", metavar="CODE", help="Explain one rule, with an example, and exit.")
 @click.version_option(__version__, prog_name="tnx2nxdi")
@@ -81,7 +83,7 @@ def main(
     show_fixes: bool, select: frozenset[str], ignore: frozenset[str], target_version: str,
     compiled_model_path: str | None, exclude: tuple[str, ...], force_exclude: bool,
     exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int | None,
-    list_rules: bool, explain: str | None,
+    no_cache: bool, list_rules: bool, explain: str | None,
 ) -> None:
     """Migrate Transformers NeuronX (TNx) code in PATHS to NeuronX Distributed Inference.
 
@@ -102,45 +104,50 @@ def main(
         raise click.UsageError("no paths given: pass files or directories (for example '.')")
     if "-" in paths and len(paths) > 1:
         raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+    flags = Options(
+        target_version=target_version,
+        compiled_model_path=compiled_model_path,
+        select=select or None,
+        ignore=ignore,
+        mode="diff" if diff else "check" if check else "write",
+        jobs=jobs or 0,  # 0: one worker per CPU (runner.run)
+        exclude=tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude),
+        force_exclude=force_exclude,
+    )
+    # A flag given on the command line wins over each file's pyproject.toml; the rest comes
+    # from the file's own configuration (settings.Configuration), else the flags' defaults.
+    given = {
+        name for name in settings.FIELDS
+        if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
+                                              ParameterSource.ENVIRONMENT)
+    }
+    configuration = settings.Configuration(flags, given)
+    use_color = _color(color)
     try:
-        configured = settings.load(paths, stdin_filename)
+        if paths == ("-",):
+            located = stdin_filename or os.path.join(os.getcwd(), "<stdin>.py")
+            options = configuration.options_for(os.path.abspath(located))
+            sys.exit(_stdin(options, stdin_filename or "<stdin>.py", output_format, show_fixes,
+                            exit_zero_even_if_changed, use_color))
+        from tnx2nxdi.runner import run
+
+        result = run(paths, flags, progress=sys.stderr, configuration=configuration,
+                     cache_directory=None if no_cache else _cache_directory())
     except settings.SettingsError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_ERROR)
-
-    def pick(name: str, flag: T, setting: T | None) -> T:
-        """A flag given on the command line wins; else the setting, else the flag's default."""
-        source = ctx.get_parameter_source(name)
-        if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
-            return flag
-        return flag if setting is None else setting
-
-    options = Options(
-        target_version=pick("target_version", target_version, configured.target_version),
-        compiled_model_path=pick("compiled_model_path", compiled_model_path,
-                                 configured.compiled_model_path),
-        select=pick("select", select or None, configured.select),
-        ignore=pick("ignore", ignore, configured.ignore),
-        mode="diff" if diff else "check" if check else "write",
-        jobs=jobs or 0,  # 0: one worker per CPU (runner.run)
-        exclude=pick("exclude", tuple(discovery.anchor(glob, Path.cwd()) for glob in exclude),
-                     configured.exclude),
-        force_exclude=force_exclude,
-    )
-    use_color = _color(color)
-    if paths == ("-",):
-        sys.exit(_stdin(options, stdin_filename or "<stdin>.py", output_format, show_fixes,
-                        exit_zero_even_if_changed, use_color))
-    from tnx2nxdi.runner import run
-
-    try:
-        result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
     except KeyboardInterrupt:
         # Writes are atomic, so every file is as it was or fully migrated (issue 6).
         click.echo("Interrupted: every file is either unchanged or fully migrated.", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    _print_run(result, options, output_format, show_fixes, use_color)
+    _print_run(result, flags, output_format, show_fixes, use_color)
     sys.exit(_exit_code(result, exit_zero_even_if_changed))
+
+
+def _cache_directory() -> Path:
+    from tnx2nxdi.cache import default_directory  # only its location: the cache opens lazily
+
+    return default_directory()
 
 
 def _color(choice: str) -> bool | None:

@@ -2,8 +2,14 @@
 
 Walking a directory skips version control, environments and caches, ``.gitignore``d paths (when
 the directory is inside a git work tree: git itself is asked, once per directory named on the
-command line) and paths matching ``--exclude`` globs. Files named explicitly are always processed
-unless ``force_exclude`` is set (what a pre-commit hook wants: it names every staged file).
+command line) and paths matching the exclude globs (which may differ per directory: each
+directory's own configuration decides, see ``settings.Configuration``). Files named explicitly
+are always processed unless ``force_exclude`` is set (what a pre-commit hook wants: it names every
+staged file).
+
+Paths are plain strings, built by joining names (the walk follows no links, so a path below a
+walked root needs no ``realpath``), and ``os.scandir`` tells files from directories without a
+system call per file: walking is a small part of a run's time (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import stat
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 #: Suffixes found when walking directories; explicitly named files are taken whatever their name.
@@ -25,46 +32,59 @@ SKIP_DIRS = frozenset({
 })
 #: A git call that takes longer than this is abandoned (nothing is then skipped for git).
 GIT_TIMEOUT = 60
+#: A directory -> the (anchored) exclude globs that apply to its entries.
+ExcludeIn = Callable[[str], Sequence[str]]
 
 
 def gather(
-    paths: Iterable[str], exclude: Sequence[str] = (), *, force_exclude: bool = False
-) -> Iterator[Path]:
+    paths: Iterable[str], exclude: Sequence[str] = (), *, force_exclude: bool = False,
+    exclude_in: ExcludeIn | None = None,
+) -> Iterator[str]:
     """Files to process, each once, in a deterministic order (explicit order, then sorted).
 
     ``exclude`` holds globs as made by :func:`anchor`: a pattern without ``/`` matches a file or
-    directory name anywhere; one with ``/`` matches an absolute path.
+    directory name anywhere; one with ``/`` matches an absolute path. ``exclude_in``, when given,
+    replaces ``exclude`` with the globs of each directory (``settings.Configuration``).
     """
-    excluder = Excluder(exclude)
-    explicit = [Path(raw) for raw in paths]
-    ignored = _git_ignored([p for p in explicit if not p.is_dir()]) if force_exclude else set()
-    seen: set[str] = set()
+    excluders = _Excluders(exclude, exclude_in)
+    explicit = [str(Path(raw)) for raw in paths]
+    directories = {path for path in explicit if os.path.isdir(path)}
+    ignored = _git_ignored([p for p in explicit if p not in directories]) if force_exclude else (
+        set())
+    seen: set[str] | None = set() if len(explicit) > 1 else None  # one path: nothing twice
     for path in explicit:
-        if force_exclude and (excluder.excludes_path(path) or os.path.abspath(path) in ignored):
+        if force_exclude and (
+            excluders.of(os.path.dirname(path) or os.curdir).excludes_path(path)
+            or os.path.abspath(path) in ignored
+        ):
             continue
-        candidates = _walk(path, excluder) if path.is_dir() else iter([path])
-        under = _RealPaths(path) if path.is_dir() else None
-        for candidate in candidates:
-            key = under.of(candidate) if under is not None else os.path.realpath(candidate)
-            if key not in seen:
-                seen.add(key)
+        if path not in directories:
+            if seen is None or _add(seen, _real_file(path)):
+                yield path
+            continue
+        real = os.path.realpath(path) if seen is not None else ""
+        for candidate, relative in _walk(path, excluders):
+            if seen is None or _add(seen, os.path.join(real, relative)):
                 yield candidate
 
 
-class _RealPaths:
-    """Real paths of walked files from one ``realpath`` of their root: the walk follows no
-    links, so below the root a path is already real (``realpath`` per file costs a system call
-    per component: a third of a 10,000-file run, issue 8)."""
+def _add(seen: set[str], key: str) -> bool:
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
-    def __init__(self, root: Path) -> None:
-        self.real = os.path.realpath(root)
-        self.prefix = os.path.join(os.path.abspath(root), "")
 
-    def of(self, path: Path) -> str:
-        absolute = os.path.abspath(path)
-        if not absolute.startswith(self.prefix):
-            return os.path.realpath(path)
-        return os.path.join(self.real, absolute[len(self.prefix):])
+def _real_file(path: str) -> str:
+    """``realpath`` of a named file; a file that is no link needs only its directory's."""
+    try:
+        is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        is_link = False
+    if is_link:
+        return os.path.realpath(path)
+    directory, name = os.path.split(path)
+    return os.path.join(os.path.realpath(directory or os.curdir), name)
 
 
 def anchor(pattern: str, base: Path) -> str:
@@ -90,16 +110,19 @@ class Excluder:
     def __bool__(self) -> bool:
         return bool(self.names or self.paths)
 
-    def matches(self, path: Path) -> bool:
-        """The path itself (not its parents) matches a pattern."""
-        if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in self.names):
+    def matches(self, path: str | Path, name: str | None = None) -> bool:
+        """The path itself (not its parents) matches a pattern (``name``: its last part, when
+        the caller has it)."""
+        if name is None:
+            name = os.path.basename(path)
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.names):
             return True
         if not self.paths:
             return False
         absolute = Path(os.path.abspath(path)).as_posix()
         return any(fnmatch.fnmatchcase(absolute, pattern) for pattern in self.paths)
 
-    def excludes_path(self, path: Path) -> bool:
+    def excludes_path(self, path: str | Path) -> bool:
         """The path or one of its directories matches (for explicitly named paths).
 
         Bare names are matched against the parts of the path as written, so ``--exclude tmp``
@@ -107,7 +130,8 @@ class Excluder:
         """
         if not self:
             return False
-        if any(fnmatch.fnmatchcase(part, pattern) for part in path.parts for pattern in self.names):
+        parts = Path(path).parts
+        if any(fnmatch.fnmatchcase(part, pattern) for part in parts for pattern in self.names):
             return True
         absolute = Path(os.path.abspath(path))
         return any(
@@ -117,38 +141,75 @@ class Excluder:
         )
 
 
-def _walk(root: Path, excluder: Excluder) -> Iterator[Path]:
+class _Excluders:
+    """The Excluder of each directory: one per distinct set of globs."""
+
+    def __init__(self, exclude: Sequence[str], exclude_in: ExcludeIn | None) -> None:
+        self.exclude_in = exclude_in
+        self.fixed = Excluder(exclude)
+        self.made: dict[tuple[str, ...], Excluder] = {}
+
+    def of(self, directory: str) -> Excluder:
+        if self.exclude_in is None:
+            return self.fixed
+        patterns = tuple(self.exclude_in(directory))
+        excluder = self.made.get(patterns)
+        if excluder is None:
+            excluder = self.made[patterns] = Excluder(patterns)
+        return excluder
+
+
+def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str]]:
+    """``(path, path relative to root)`` of the files below ``root``: each directory's files in
+    name order, then its subdirectories in name order, as ``os.walk`` with sorted names."""
     visible = _git_visible(root)
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if not _skipped(Path(directory, d), excluder)
-            and (visible is None or _relative(Path(directory, d), root) in visible.directories)
-        )
-        for name in sorted(filenames):
-            candidate = Path(directory, name)
-            if (
-                candidate.suffix in SUFFIXES
-                and not candidate.is_symlink()
-                and not excluder.matches(candidate)
-                and (visible is None or _relative(candidate, root) in visible.files)
+    prefix = "" if root == os.curdir else root if root.endswith(os.sep) else root + os.sep
+    pending = [(root, "")]
+    while pending:
+        directory, relative = pending.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted((entry.name, entry) for entry in scan)
+        except OSError:  # unreadable or vanished: os.walk's default is to pass over it
+            continue
+        excluder = excluders.of(directory)
+        below: list[tuple[str, str]] = []
+        for name, entry in entries:
+            child = os.path.join(relative, name) if relative else name
+            if entry.is_symlink():  # links are never followed, files or directories
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if not _skipped(prefix + child, name, excluder) and (
+                    visible is None or child in visible.directories
+                ):
+                    below.append((prefix + child, child))
+            elif (
+                _suffix(name) in SUFFIXES
+                and not (excluder and excluder.matches(prefix + child, name))
+                and (visible is None or child in visible.files)
             ):
-                yield candidate
+                yield prefix + child, child
+        pending.extend(reversed(below))
 
 
-def _skipped(directory: Path, excluder: Excluder) -> bool:
-    name = directory.name
+def _suffix(name: str) -> str:
+    """``Path(name).suffix`` without making a Path (a name that starts with its only dot, like
+    ``.py``, has none)."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+def _skipped(directory: str, name: str, excluder: Excluder) -> bool:
     return (
         name in SKIP_DIRS
         or name.endswith(".egg-info")
-        or directory.is_symlink()
-        or (directory / "pyvenv.cfg").exists()
-        or excluder.matches(directory)
+        or os.path.exists(os.path.join(directory, "pyvenv.cfg"))
+        or (bool(excluder) and excluder.matches(directory, name))
     )
-
-
-def _relative(path: Path, root: Path) -> str:
-    return os.path.normpath(os.path.relpath(path, root))
 
 
 class _Visible:
@@ -164,20 +225,23 @@ class _Visible:
                 parent = os.path.dirname(parent)
 
 
-def _git_visible(root: Path) -> _Visible | None:
+def _git_visible(root: str) -> _Visible | None:
     """Ask git which files under ``root`` are not ignored; None outside a git work tree (or
     without git), where nothing is skipped for git's sake. A directory named on the command line
     that git ignores as a whole is walked like one outside git: naming it is asking for it."""
     output = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
     if output is None:
         return None
-    visible = _Visible({os.path.normpath(name) for name in output.split("\0") if name})
+    names = [name for name in output.split("\0") if name]
+    if os.sep != "/":  # git writes "/"; paths here are joined with the platform's separator
+        names = [os.path.normpath(name) for name in names]
+    visible = _Visible(set(names))
     if not visible.files and _git(root, "check-ignore", "-q", ".") is not None:
         return None
     return visible
 
 
-def _git_ignored(files: Sequence[Path]) -> set[str]:
+def _git_ignored(files: Sequence[str]) -> set[str]:
     """Absolute paths of the given files that git ignores: one git call when they all belong to
     the work tree of the current directory (a pre-commit run), else one per directory."""
     if not files:
@@ -207,7 +271,7 @@ def _check_ignore(cwd: Path, paths: Sequence[str]) -> set[str] | None:
 
 
 def _git(
-    cwd: Path, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)
+    cwd: str | Path, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)
 ) -> str | None:
     try:
         completed = subprocess.run(

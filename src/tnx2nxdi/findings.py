@@ -48,7 +48,11 @@ class FileResult:
     error: str | None = None
     #: The per-cell diff units of a notebook: (label, old source, new source).
     diff_units: tuple[tuple[str, str, str], ...] | None = None
+    #: Not migrated: no marker of TNx in its bytes, or ``skip_reason``.
     skipped: bool = False
+    #: Why a file that mentions TNx was skipped (its ``# tnx2nxdi: skip-file`` comment), for
+    #: verbose output; None for files the byte screen ruled out.
+    skip_reason: str | None = None
 
     @property
     def changed(self) -> bool:

@@ -1,42 +1,79 @@
-"""Runs a migration over files: discovery, reading, the per-kind handler, writing.
+"""Runs a migration over files: discovery, reading, the byte screen, the per-kind handler, writing.
 
-``run(paths, options)`` is the callable API the CLI is a thin layer over. Speed (issue 8, numbers
-in docs/performance.md): every file is read and screened by the byte prefilter in this process,
-and LibCST is imported only when a file passes it, so a run over a tree without TNx never pays for
-it. Only the files that need parsing go to a process pool, and the pool is started only when
-there are at least two of them and ``jobs`` allows it. Results come back in input order whatever
-the order the workers finish in. On Ctrl-C, workers (which ignore SIGINT) finish the file they
-are on, files not started are left alone, and writes are atomic: every file is either as it was
-or fully rewritten, and no temporary file is left behind.
+``run(paths, options)`` is the callable API the CLI is a thin layer over. How it is made fast is
+described, with figures, in docs/performance.md:
+
+- Every file is read with one ``open``/``fstat``/``read`` and screened by the byte prefilter
+  (``needs_handler``); LibCST is imported only by a process that meets a file the screen passes,
+  so a run over a tree without TNx never pays for it.
+- With ``jobs`` above 1, a pool of worker processes (``_Pool``) shares the work. Over a large
+  tree (``PARALLEL_SCREEN_MIN`` files, workers forked) the workers read and screen too, in
+  batches of consecutive files; over a smaller one this process screens and hands each file that
+  passes to the pool, which is started at the first such file, so a worker imports LibCST while
+  screening goes on. Workers are started only when there is work for them, never more than
+  ``jobs``; one file to migrate at the end of a run is migrated here, without a pool.
+- Results come back in input order whatever the order the workers finish in.
+- A worker that dies (killed for memory, a crash in native code) costs only the file it was on:
+  that file gets an error (exit code 2), the files it had not reached go to another worker.
+- On Ctrl-C, workers (which ignore SIGINT) finish the file they are on, files not started are
+  left alone, and writes are atomic: every file is either as it was or fully rewritten, and no
+  temporary file is left behind.
+- A repeated run takes the results of unchanged files from the cache (``tnx2nxdi.cache``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import gc
 import os
+import re
 import signal
+import stat
 import sys
-import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tnx2nxdi import discovery
 from tnx2nxdi.findings import FileResult, RunResult
 from tnx2nxdi.kinds import kind_for
 from tnx2nxdi.mappings import PREFILTER_MARKERS
 from tnx2nxdi.options import Options
-from tnx2nxdi.sources import SourceError, read_bytes, write_atomic
+from tnx2nxdi.sources import SourceError, write_atomic
+
+if TYPE_CHECKING:
+    import multiprocessing.connection
+
+    from tnx2nxdi.cache import Cache
+    from tnx2nxdi.settings import Configuration
 
 #: A progress bar is drawn (on a terminal) only for runs over at least this many files, and only
 #: once a run has taken longer than ``PROGRESS_DELAY`` seconds: quick runs print nothing extra.
 PROGRESS_MIN_FILES = 100
 PROGRESS_DELAY = 0.5
-#: Windows cannot wait on more than 61 worker processes (bump-pydantic #132).
-_WINDOWS_MAX_WORKERS = 61
+#: Off a terminal (a CI log), one line every ``PROGRESS_LOG_EVERY`` seconds, the first after that
+#: long: a log gets a few lines for a long run and none for a quick one.
+PROGRESS_LOG_EVERY = 5.0
+#: From this many files on (and with forked workers), workers read and screen as well.
+PARALLEL_SCREEN_MIN = 1000
+#: Files per batch handed to a worker at most, and batches a worker holds at once (the second
+#: one is waiting when the first is done, so a worker never waits for this process).
+BATCH_MAX = 256
+BATCH_DEPTH = 2
+#: Each worker takes two of the 64 handles Windows can wait on (its pipe and its process).
+_WINDOWS_MAX_WORKERS = 30
+#: Workers that die before they say anything twice in a row: the pool is given up and the
+#: rest of the files are done in this process.
+_STARTUP_FAILURES = 2
+
+#: ``# tnx2nxdi: skip-file`` at the top of a file (Python and shell comments alike).
+SKIP_FILE = b"tnx2nxdi: skip-file"
+_SKIP_FILE_LINE = re.compile(r"#\s*tnx2nxdi:\s*skip-file(?:\s|$)")
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(
+    os, "O_NONBLOCK", 0)  # a FIFO named .py must not block the open: fstat then rejects it
 
 
 def available_cpus() -> int:
@@ -46,88 +83,300 @@ def available_cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run(paths: Sequence[str], options: Options, progress: TextIO | None = None) -> RunResult:
+def run(
+    paths: Sequence[str], options: Options, progress: TextIO | None = None, *,
+    configuration: Configuration | None = None, cache_directory: Path | None = None,
+) -> RunResult:
     """Migrate ``paths`` (files and directories). ``options.jobs`` below 1 means one worker per
-    CPU. ``progress``: a terminal stream for a progress bar on long runs over many files."""
-    files = list(discovery.gather(paths, options.exclude, force_exclude=options.force_exclude))
-    results: list[FileResult | None] = [None] * len(files)
-    bar = _Progress(progress, len(files)) if progress and len(files) >= PROGRESS_MIN_FILES else None
+    CPU. ``progress``: a stream for progress on long runs over many files (a bar on a terminal,
+    a line every few seconds elsewhere). ``configuration``: each file's options come from it (its
+    own ``pyproject.toml``, under the flags) instead of ``options``; it raises SettingsError for a
+    broken configuration before any file is touched. ``cache_directory``: keep and reuse results
+    there (``tnx2nxdi.cache``)."""
+    exclude_in = configuration.exclude_in if configuration is not None else None
+    files = list(discovery.gather(paths, options.exclude, force_exclude=options.force_exclude,
+                                  exclude_in=exclude_in))
+    table = _OptionsTable(options)
+    keys = table.keys_for(files, configuration)
+    work = _Work(files, keys, table, [None] * len(files), _progress(progress, len(files)),
+                 _Cache.make(cache_directory))
+    jobs = min(options.jobs if options.jobs >= 1 else available_cpus(), len(files))
+    if sys.platform == "win32":
+        jobs = min(jobs, _WINDOWS_MAX_WORKERS)
     try:
-        todo = _screen(files, results, bar)
-        jobs = min(options.jobs if options.jobs >= 1 else available_cpus(), len(todo))
-        if sys.platform == "win32":
-            jobs = min(jobs, _WINDOWS_MAX_WORKERS)
         if jobs > 1:
-            _in_pool(files, todo, options, jobs, results, bar)
+            _parallel(work, jobs)
         else:
-            for index in todo:
-                results[index] = process_path(files[index], options)
-                _tick(bar)
+            for index in range(len(files)):
+                work.finish(index, work.process(index))
     finally:
-        if bar is not None:
-            bar.close()
-    return RunResult([result for result in results if result is not None])
+        work.progress.close()
+    return RunResult([result for result in work.results if result is not None])
 
 
-def _screen(
-    files: list[Path], results: list[FileResult | None], bar: _Progress | None
-) -> list[int]:
-    """Settle every file the prefilter rules out (or that cannot be read); the indices left
-    need a handler."""
-    todo = []
-    for index, path in enumerate(files):
-        try:
-            data = read_bytes(path)
-        except SourceError as error:
-            results[index] = FileResult(str(path), error=str(error))
-        else:
-            if needs_handler(data):
-                todo.append(index)
-                continue
-            results[index] = FileResult(str(path), skipped=True)
-        _tick(bar)
-    return todo
+@dataclass
+class _OptionsTable:
+    """The distinct options of a run, numbered (workers are sent each set once, by number)."""
+
+    default: Options
+    options: list[Options] = field(default_factory=list)
+    numbers: dict[int, int] = field(default_factory=dict)
+
+    def keys_for(self, files: list[str], configuration: Configuration | None) -> list[int]:
+        if configuration is None:
+            self.options = [self.default]
+            return [0] * len(files)
+        return [self.number(configuration.options_for(path)) for path in files]
+
+    def number(self, options: Options) -> int:
+        number = self.numbers.get(id(options))
+        if number is None:
+            number = self.numbers[id(options)] = len(self.options)
+            self.options.append(options)
+        return number
 
 
-def _in_pool(
-    files: list[Path], todo: list[int], options: Options, jobs: int,
-    results: list[FileResult | None], bar: _Progress | None,
-) -> None:
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_worker_init)
+class _Cache:
+    """The cache, opened on first use: a run that migrates nothing never imports it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._cache: Cache | None = None
+
+    @classmethod
+    def make(cls, directory: Path | None) -> _Cache | None:
+        return None if directory is None else cls(directory)
+
+    def get(self) -> Cache:
+        if self._cache is None:
+            from tnx2nxdi.cache import Cache
+
+            self._cache = Cache(self.directory)
+        return self._cache
+
+
+@dataclass
+class _Work:
+    """One run's files, each file's options (by number), and its results as they arrive."""
+
+    files: list[str]
+    keys: list[int]
+    table: _OptionsTable
+    results: list[FileResult | None]
+    progress: _Progress
+    cache: _Cache | None
+
+    def options(self, index: int) -> Options:
+        return self.table.options[self.keys[index]]
+
+    def process(self, index: int) -> FileResult:
+        return process_file(self.files[index], self.options(index), self.cache)
+
+    def finish(self, index: int, result: FileResult) -> None:
+        self.results[index] = result
+        self.progress.advance()
+
+
+# -- one file -------------------------------------------------------------------------------------
+
+
+def process_file(path: str, options: Options, cache: _Cache | None = None) -> FileResult:
+    """Read, screen and (when the screen passes) migrate one file, writing it in place when
+    ``options.mode`` is "write"."""
     try:
-        futures: dict[Future[FileResult], int] = {
-            pool.submit(process_path, files[index], options): index for index in todo
+        data = read_file(path)
+    except SourceError as error:
+        return FileResult(path, error=str(error))
+    if not needs_handler(data):
+        return FileResult(path, skipped=True)
+    return handle(path, data, options, cache)
+
+
+def process_path(path: Path | str, options: Options) -> FileResult:
+    """Migrate one file (no cache); write it in place when ``options.mode`` is "write"."""
+    return process_file(str(path), options)
+
+
+def handle(path: str, data: bytes, options: Options, cache: _Cache | None) -> FileResult:
+    """The result of a file the byte screen passed: from the cache, or migrated (and written)."""
+    skipped = _skipped_by_comment(data, path)
+    if skipped is not None:
+        return skipped
+    store = key = None
+    if cache is not None:
+        store = cache.get()
+        key = store.key(data, path, options)
+        if key is not None:
+            hit = store.load(key, path)
+            if hit is not None and not (options.mode == "write" and hit.changed):
+                return hit
+    result, new_data = process_bytes(data, options, path)
+    if store is not None and key is not None:
+        store.store(key, result)
+    if options.mode == "write" and result.changed and result.error is None:
+        try:
+            write_atomic(Path(path), new_data)
+        except SourceError as error:
+            return FileResult(path, result.original, result.original, result.findings,
+                              error=str(error))
+    return result
+
+
+def read_file(path: str) -> bytes:
+    """The file's bytes. Only regular files are read: a FIFO or a device named ``.py`` would
+    block the run forever or never end. One ``open``, ``fstat`` and ``read`` for a file of any
+    size up to what ``fstat`` said (a file that grows meanwhile is read to its end)."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise SourceError("no such file") from None
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as error:
+        if os.path.isdir(path):  # Windows refuses to open a directory
+            raise SourceError("is a directory") from None
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError("is a directory" if stat.S_ISDIR(info.st_mode)
+                              else "not a regular file")
+        wanted = info.st_size + 1
+        data = os.read(descriptor, wanted)
+        if len(data) < wanted:
+            return data
+        chunks = [data]
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _gates(markers: Sequence[bytes], width: int = 6) -> tuple[bytes, ...]:
+    """A few byte strings such that every marker contains one of them: a file without any gate
+    has no marker either. CPython finds a longer string faster (its search skips ahead by up to
+    the string's length), so gates are chosen greedily by markers covered times length: a
+    6-byte string shared by seven markers, and the two others whole, is a third cheaper than
+    three 6-byte gates and five times cheaper than the nine markers."""
+    left, gates = list(markers), []
+    while left:
+        candidates = {
+            marker[start:end] for marker in left for start in range(len(marker))
+            for end in range(start + min(width, len(marker)), len(marker) + 1)
         }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            _tick(bar)
-    except BaseException:
-        # Ctrl-C (or a broken worker): files not started stay as they were; workers finish the
-        # file they are on, so no write is cut short and no temporary file is left.
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+        best = max(candidates, key=lambda gate: (sum(gate in m for m in left) * len(gate), gate))
+        gates.append(best)
+        left = [marker for marker in left if best not in marker]
+    return tuple(gates)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """fork where it is safe (Linux, no other thread): workers start in milliseconds and share
-    the already imported modules; elsewhere the platform's default."""
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+_GATES = _gates(PREFILTER_MARKERS)
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group; the parent decides, the workers finish their file.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def needs_handler(data: bytes) -> bool:
+    """The byte prefilter: only files with one of the markers are worth parsing."""
+    for gate in _GATES:
+        if gate in data:
+            return any(marker in data for marker in PREFILTER_MARKERS)
+    return False
 
 
-def _tick(bar: _Progress | None) -> None:
-    if bar is not None:
-        bar.advance()
+def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult, bytes]:
+    """The result for ``data`` and the bytes its migration writes (``data`` when unchanged)."""
+    if not needs_handler(data):
+        return FileResult(shown, skipped=True), data
+    skipped = _skipped_by_comment(data, shown)
+    if skipped is not None:
+        return skipped, data
+    try:
+        outcome = kind_for(shown).handler(data, options, shown)
+    except SourceError as error:
+        return FileResult(shown, error=str(error)), data
+    except Exception as error:  # one file's bug must not end a run over a whole repository
+        reason = (str(error).splitlines() or [""])[0]
+        message = f"TNX999 internal error ({type(error).__name__}: {reason}); unchanged"
+        return FileResult(shown, error=message), data
+    findings = tuple(  # --select/--ignore decide here, once, for every file kind
+        f if options.reports(f.code) else replace(f, ignored=True) for f in outcome.findings
+    )
+    result = FileResult(
+        shown, outcome.original, outcome.migrated, findings, outcome.error, outcome.diff_units,
+    )
+    return result, (outcome.data if result.changed and outcome.error is None else data)
+
+
+def _skipped_by_comment(data: bytes, shown: str) -> FileResult | None:
+    """A file whose first lines (a notebook: its first code cell's) hold a
+    ``# tnx2nxdi: skip-file`` comment line is left alone."""
+    if SKIP_FILE not in data:
+        return None
+    if kind_for(shown).name == "notebook":
+        head = _first_code_cell(data)
+    else:
+        head = data[:16384].decode("utf-8", "replace")
+    return FileResult(shown, skipped=True, skip_reason="# tnx2nxdi: skip-file") if (
+        _skip_comment_in_header(head)) else None
+
+
+def _skip_comment_in_header(text: str) -> bool:
+    """The comment is on a line of its own among the lines before the first code (blank and
+    comment lines: a shebang, a coding cookie, a licence header)."""
+    for line in text.splitlines():
+        stripped = line.strip().lstrip("\ufeff")
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            return False
+        if _SKIP_FILE_LINE.match(stripped):
+            return True
+    return False
+
+
+def _first_code_cell(data: bytes) -> str:
+    import json
+
+    try:
+        notebook = json.loads(data.decode("utf-8-sig"))
+        cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        for cell in cells if isinstance(cells, list) else ():
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                return "".join(source) if isinstance(source, list) else str(source)
+    except (ValueError, TypeError):
+        pass  # not a notebook the handler can read: it reports that
+    return ""
+
+
+# -- progress -------------------------------------------------------------------------------------
 
 
 class _Progress:
+    """No progress: the base of the two kinds below."""
+
+    def advance(self, count: int = 1) -> None:
+        pass
+
+    def tick(self) -> None:
+        """Time passes without results (a long file): a log line may be due."""
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(stream: TextIO | None, total: int) -> _Progress:
+    if stream is None or total < PROGRESS_MIN_FILES:
+        return _Progress()
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return _Bar(stream, total) if terminal else _Log(stream, total)
+
+
+class _Bar(_Progress):
     """``[#####.....]  512/2000 files`` on one terminal line, redrawn at most ten times a second."""
 
     WIDTH = 30
@@ -137,8 +386,8 @@ class _Progress:
         self.start = self.last = time.monotonic()
         self.drawn = False
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, count: int = 1) -> None:
+        self.done += count
         now = time.monotonic()
         if now - self.start < PROGRESS_DELAY or (now - self.last < 0.1 and self.done < self.total):
             return
@@ -155,62 +404,426 @@ class _Progress:
             self.stream.flush()
 
 
-def process_path(path: Path, options: Options) -> FileResult:
-    """Migrate one file; write it in place when ``options.mode`` is "write"."""
-    shown = str(path)
+class _Log(_Progress):
+    """``tnx2nxdi: 512/2000 files (25%), 5 s`` as a line of its own every few seconds, for logs
+    that are not a terminal (a CI job): nothing for a run shorter than that."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream, self.total, self.done = stream, total, 0
+        self.start = time.monotonic()
+        self.next = self.start + PROGRESS_LOG_EVERY
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        self.tick()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now < self.next or self.done >= self.total:
+            return
+        self.next = now + PROGRESS_LOG_EVERY
+        percent = 100 * self.done // self.total
+        self.stream.write(f"tnx2nxdi: {self.done}/{self.total} files ({percent}%), "
+                          f"{now - self.start:.0f} s\n")
+        self.stream.flush()
+
+
+# -- the pool -------------------------------------------------------------------------------------
+
+
+def _parallel(work: _Work, jobs: int) -> None:
+    context, forked = _context()
+    pool = _Pool(work, jobs, context, forked)
     try:
-        data = read_bytes(path)
-    except SourceError as error:
-        return FileResult(shown, error=str(error))
-    result, new_data = process_bytes(data, options, shown)
-    if options.mode == "write" and result.changed and result.error is None:
+        if forked and len(work.files) >= PARALLEL_SCREEN_MIN:
+            pool.batches(range(len(work.files)))
+        else:
+            _screen_here(work, pool)
+        pool.drain()
+    except BaseException:
+        pool.stop()  # Ctrl-C: workers finish the file they are on; nothing else is started
+        raise
+    finally:
+        pool.close()
+
+
+def _screen_here(work: _Work, pool: _Pool) -> None:
+    """This process reads and screens; each file that passes goes to the pool (started at the
+    first one), unless it is the last file and no worker is running: then it is done here."""
+    last = len(work.files) - 1
+    for index, path in enumerate(work.files):
         try:
-            write_atomic(path, new_data)
+            data = read_file(path)
         except SourceError as error:
-            return FileResult(shown, result.original, result.original, result.findings,
-                              error=str(error))
-    return result
+            work.finish(index, FileResult(path, error=str(error)))
+            continue
+        if not needs_handler(data):
+            work.finish(index, FileResult(path, skipped=True))
+        elif (hit := _settled_here(work, index, data)) is not None:
+            work.finish(index, hit)
+        elif index == last and not pool.workers and not pool.pending:
+            work.finish(index, handle(path, data, work.options(index), work.cache))
+        else:
+            pool.submit([index], single=True)
+        if pool.workers:
+            pool.pump(timeout=0)
 
 
-def _gates(markers: Sequence[bytes], width: int = 6) -> tuple[bytes, ...]:
-    """A few short byte strings such that every marker contains one of them (greedily, the
-    substring shared by most markers first): a file without any gate has no marker either, and
-    scanning for three gates is three times cheaper than scanning for nine markers."""
-    left, gates = list(markers), []
-    while left:
-        candidates = [m[i:i + width] for m in left for i in range(max(1, len(m) - width + 1))]
-        best = max(candidates, key=lambda gate: sum(gate in m for m in left))
-        gates.append(best)
-        left = [m for m in left if best not in m]
-    return tuple(gates)
+def _settled_here(work: _Work, index: int, data: bytes) -> FileResult | None:
+    """A file skipped by its comment, or whose result the cache holds (in write mode: one that
+    would not change), needs no worker."""
+    path, options = work.files[index], work.options(index)
+    skipped = _skipped_by_comment(data, path)
+    if skipped is not None or work.cache is None:
+        return skipped
+    store = work.cache.get()
+    key = store.key(data, path, options)
+    hit = store.load(key, path) if key is not None else None
+    if hit is None or (options.mode == "write" and hit.changed):
+        return None
+    return hit
 
 
-_GATES = _gates(PREFILTER_MARKERS)
+def _context() -> tuple[Any, bool]:
+    """fork where it is safe (Linux, no other thread): workers start in milliseconds and share
+    the already imported modules; elsewhere the platform's default."""
+    import multiprocessing
+    import threading
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork"), True
+    return multiprocessing.get_context(), False
 
 
-def needs_handler(data: bytes) -> bool:
-    """The byte prefilter: only files with one of the markers are worth parsing."""
-    return any(gate in data for gate in _GATES) and any(
-        marker in data for marker in PREFILTER_MARKERS
-    )
+@dataclass
+class _Task:
+    indices: list[int]
+    #: One file the screen passed (sent alone, to an idle worker) or a batch to read and screen.
+    single: bool
 
 
-def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult, bytes]:
-    """The result for ``data`` and the bytes its migration writes (``data`` when unchanged)."""
-    if not needs_handler(data):
-        return FileResult(shown, skipped=True), data
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.process.BaseProcess
+    connection: multiprocessing.connection.Connection
+    tasks: deque[_Task] = field(default_factory=deque)
+    #: The file the worker said it is migrating.
+    current: int | None = None
+    sent: set[int] = field(default_factory=set)  # option numbers it knows
+    spoke: bool = False  # it sent a message: it started
+    failure: str | None = None  # what broke it, when it could say
+
+
+class _Pool:
+    """Worker processes fed with tasks through one pipe each, without threads (so forking stays
+    safe). The pipes carry only file numbers and paths to the workers (a batch is a few KB, at
+    most two per worker), so a send never waits on a worker that is itself sending."""
+
+    def __init__(self, work: _Work, jobs: int, context: Any, forked: bool) -> None:
+        self.work, self.jobs, self.context, self.forked = work, jobs, context, forked
+        self.workers: list[_Worker] = []
+        self.pending: deque[_Task] = deque()
+        self.failures = 0
+        self.frozen = False
+
+    # feeding
+
+    def submit(self, indices: list[int], *, single: bool) -> None:
+        self.pending.append(_Task(indices, single))
+        self._dispatch()
+
+    def batches(self, indices: range) -> None:
+        size = max(16, min(BATCH_MAX, len(indices) // (self.jobs * 8)))
+        for start in range(0, len(indices), size):
+            self.pending.append(_Task(list(indices[start:start + size]), single=False))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self.pending:
+            if self.failures >= _STARTUP_FAILURES:
+                self._here(self.pending.popleft())
+                continue
+            task = self.pending[0]
+            worker = self._free(task)
+            if worker is None:
+                return
+            self.pending.popleft()
+            self._send(worker, task)
+
+    def _free(self, task: _Task) -> _Worker | None:
+        """An idle worker, else a new one while there are fewer than ``jobs``, else (for a batch)
+        one that has room for a second batch."""
+        for worker in self.workers:
+            if not worker.tasks:
+                return worker
+        if len(self.workers) < self.jobs:
+            return self._start()
+        depth = 1 if task.single else BATCH_DEPTH
+        room = [worker for worker in self.workers if len(worker.tasks) < depth]
+        return min(room, key=lambda worker: len(worker.tasks)) if room else None
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe(duplex=True)
+        directory = self.work.cache.directory if self.work.cache is not None else None
+        process = self.context.Process(target=_worker_main, args=(child, directory), daemon=True)
+        if self.forked:
+            # Objects made so far stay out of the workers' garbage collection, so their pages
+            # stay shared with this process instead of being copied into each worker.
+            gc.freeze()
+            self.frozen = True
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()  # a forked copy of unwritten output would be written twice
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self.workers.append(worker)
+        return worker
+
+    def _send(self, worker: _Worker, task: _Task) -> None:
+        keys = self.work.keys
+        new = {keys[index] for index in task.indices} - worker.sent
+        options = {number: self.work.table.options[number] for number in new}
+        worker.sent |= new
+        items = [(index, self.work.files[index], keys[index]) for index in task.indices]
+        worker.tasks.append(task)
+        try:
+            worker.connection.send((items, options))
+        except OSError:
+            self._died(worker)
+
+    def _here(self, task: _Task) -> None:
+        """Without working workers: the files are done in this process."""
+        for index in task.indices:
+            if self.work.results[index] is None:
+                self.work.finish(index, self.work.process(index))
+
+    # collecting
+
+    def drain(self) -> None:
+        while self.pending or any(worker.tasks for worker in self.workers):
+            self.pump(timeout=1.0)
+            self.work.progress.tick()
+
+    def pump(self, timeout: float | None) -> None:
+        """Handle what the workers said (waiting up to ``timeout``), then hand out work."""
+        from multiprocessing.connection import wait
+
+        if not self.workers:
+            self._dispatch()
+            return
+        owners: dict[Any, _Worker] = {}
+        for worker in self.workers:
+            owners[worker.connection] = worker
+            owners[worker.process.sentinel] = worker
+        for ready in wait(list(owners), timeout):
+            worker = owners[ready]
+            if worker not in self.workers:
+                continue  # already buried (its pipe and its process were both ready)
+            if ready is worker.connection:
+                self._receive(worker)
+            else:
+                while worker in self.workers and _poll(worker.connection):
+                    self._receive(worker)
+                if worker in self.workers:
+                    self._died(worker)
+        self._dispatch()
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            message = worker.connection.recv()
+        except (EOFError, OSError):
+            self._died(worker)
+            return
+        worker.spoke = True
+        self.failures = 0
+        kind = message[0]
+        if kind == "interrupted":  # KeyboardInterrupt inside the worker: the run stops
+            raise KeyboardInterrupt
+        if kind == "failed":  # a bug in the worker's own loop; it exits next
+            worker.failure = message[1]
+            return
+        self._settle(message[-2], message[-1])
+        if kind == "started":
+            worker.current = message[1]
+        elif kind == "finished":
+            worker.current = None
+            self.work.finish(message[1], message[2])
+        elif kind == "done":
+            worker.tasks.popleft()
+
+    def _settle(self, results: list[tuple[int, FileResult]], skipped: list[int]) -> None:
+        files = self.work.files
+        for index in skipped:
+            self.work.results[index] = FileResult(files[index], skipped=True)
+        for index, result in results:
+            self.work.results[index] = result
+        self.work.progress.advance(len(skipped) + len(results))
+
+    def _died(self, worker: _Worker) -> None:
+        """A worker ended without being asked: its file gets the error, the files it had not
+        reached go back to the queue."""
+        self.workers.remove(worker)
+        with contextlib.suppress(OSError):
+            worker.connection.close()
+        worker.process.join(timeout=5)
+        if not worker.spoke:
+            self.failures += 1
+        unresolved = [index for task in worker.tasks for index in task.indices
+                      if self.work.results[index] is None]
+        culprit = worker.current if worker.current is not None else (
+            unresolved[0] if unresolved else None)
+        if culprit is not None:
+            self._blame(culprit, worker.failure or _death(worker.process.exitcode))
+        rest = [index for index in unresolved if index != culprit]
+        if rest:
+            self.pending.appendleft(_Task(rest, single=len(rest) == 1 and worker.tasks[0].single))
+
+    def _blame(self, index: int, how: str) -> None:
+        options = self.work.options(index)
+        path = self.work.files[index]
+        after = "; unchanged"
+        if options.mode == "write":
+            after = "; the file is either unchanged or fully migrated"
+            _remove_leftovers(path)
+        message = f"TNX999 internal error (the worker process died: {how}){after}"
+        self.work.finish(index, FileResult(path, error=message))
+
+    # ending
+
+    def stop(self) -> None:
+        """Ask every worker to stop after its current file and wait until they have (reading
+        what they still send, so none is stuck writing to its pipe)."""
+        from multiprocessing.connection import wait
+
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        deadline = time.monotonic() + 60
+        while self.workers and time.monotonic() < deadline:
+            sentinels: dict[Any, _Worker] = {
+                worker.process.sentinel: worker for worker in self.workers}
+            connections: dict[Any, _Worker] = {
+                worker.connection: worker for worker in self.workers}
+            for ready in wait([*sentinels, *connections], 1.0):
+                worker = sentinels.get(ready) or connections[ready]
+                if ready in connections:
+                    try:
+                        worker.connection.recv()
+                        continue
+                    except (EOFError, OSError):
+                        pass
+                if worker in self.workers:
+                    self.workers.remove(worker)
+                    worker.process.join(timeout=5)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in self.workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.connection.close()
+        self.workers.clear()
+        if self.frozen:
+            gc.unfreeze()
+
+
+def _poll(connection: multiprocessing.connection.Connection) -> bool:
     try:
-        outcome = kind_for(shown).handler(data, options, shown)
-    except SourceError as error:
-        return FileResult(shown, error=str(error)), data
-    except Exception as error:  # one file's bug must not end a run over a whole repository
-        reason = (str(error).splitlines() or [""])[0]
-        message = f"TNX999 internal error ({type(error).__name__}: {reason}); unchanged"
-        return FileResult(shown, error=message), data
-    findings = tuple(  # --select/--ignore decide here, once, for every file kind
-        f if options.reports(f.code) else replace(f, ignored=True) for f in outcome.findings
-    )
-    result = FileResult(
-        shown, outcome.original, outcome.migrated, findings, outcome.error, outcome.diff_units,
-    )
-    return result, (outcome.data if result.changed and outcome.error is None else data)
+        return connection.poll()
+    except (EOFError, OSError):
+        return False
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it did not exit"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = ", most likely for lack of memory" if name == "SIGKILL" else ""
+        return f"killed by {name}{hint}"
+    return f"exit code {exitcode}"
+
+
+def _remove_leftovers(path: str) -> None:
+    """The temporary file of a write the dead worker did not finish (``sources.write_atomic``
+    names it ``.NAME.XXXXXXXX.tnx2nxdi`` next to the file)."""
+    target = os.path.realpath(path)
+    directory, name = os.path.split(target)
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(f".{name}.") and entry.name.endswith(".tnx2nxdi"):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+# -- in a worker ----------------------------------------------------------------------------------
+
+
+def _worker_main(connection: multiprocessing.connection.Connection,
+                 cache_directory: Path | None) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides, the workers finish their file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cache = _Cache.make(cache_directory)
+    table: dict[int, Options] = {}
+    inbox: deque[Any] = deque()
+    try:
+        while True:
+            if not inbox:
+                inbox.append(connection.recv())
+            message = inbox.popleft()
+            if message is None:
+                return
+            items, options = message
+            table.update(options)
+            if not _work_on(connection, items, table, cache, inbox):
+                return
+    except (EOFError, OSError):
+        return  # the parent has gone: nothing to report to
+    except Exception as error:  # a bug here: said in one line, never a traceback
+        with contextlib.suppress(Exception):
+            connection.send(("failed", f"{type(error).__name__}: {error}", [], []))
+        os._exit(70)
+    finally:
+        connection.close()
+
+
+def _work_on(
+    connection: multiprocessing.connection.Connection, items: list[tuple[int, str, int]],
+    table: dict[int, Options], cache: _Cache | None, inbox: deque[Any],
+) -> bool:
+    """Read, screen and migrate a task's files; False when the worker is to stop. Before each
+    migration the worker says which file it is on (with the results so far), and after it sends
+    the result, so that if it dies the parent knows which file did it and which are left."""
+    results: list[tuple[int, FileResult]] = []
+    skipped: list[int] = []
+    for index, path, number in items:
+        try:
+            data = read_file(path)
+        except SourceError as error:
+            results.append((index, FileResult(path, error=str(error))))
+            continue
+        if not needs_handler(data):
+            skipped.append(index)
+            continue
+        while connection.poll():  # a stop request overtakes the batches waiting behind it
+            inbox.append(connection.recv())
+        if None in inbox:
+            return False
+        connection.send(("started", index, results, skipped))
+        results, skipped = [], []
+        try:
+            result = handle(path, data, table[number], cache)
+        except KeyboardInterrupt:
+            connection.send(("interrupted", results, skipped))
+            return False
+        connection.send(("finished", index, result, [], []))
+    connection.send(("done", results, skipped))
+    return True

@@ -1,22 +1,24 @@
-"""Project settings: ``[tool.tnx2nxdi]`` in the nearest ``pyproject.toml``.
+"""Project settings: ``[tool.tnx2nxdi]`` in the nearest ``pyproject.toml`` above each file.
 
-The file is found by walking up from the deepest directory that holds every path of the run (the
-current directory for standard input, or the directory of ``--stdin-filename``); a
-``pyproject.toml`` without a ``[tool.tnx2nxdi]`` table is passed over. Command-line flags win over
-these settings (the CLI merges them). Unknown keys and bad values are errors that name the file
-and the key (exit code 2).
+Configuration is per file, as in Ruff: a file's settings come from the nearest ``pyproject.toml``
+above it that has a ``[tool.tnx2nxdi]`` table (a ``pyproject.toml`` without one is passed over),
+so what a file's run reports never depends on what else was named on the command line.
+Standard input is looked up from the directory of ``--stdin-filename`` (else the current
+directory). Command-line flags win over these settings (:class:`Configuration` merges them).
+Unknown keys and bad values are errors that name the file and the key (exit code 2).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tnx2nxdi import discovery, rules
 from tnx2nxdi.mappings import TARGET_VERSIONS
+from tnx2nxdi.options import Options
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,15 +47,94 @@ class Settings:
     compiled_model_path: str | None = None
 
 
+#: The Options fields ``[tool.tnx2nxdi]`` can set (``Settings`` has a field of each name).
+FIELDS = ("select", "ignore", "exclude", "target_version", "compiled_model_path")
+
+
 def load(paths: Sequence[str], stdin_filename: str | None = None) -> Settings:
-    """The settings of the nearest pyproject.toml with a ``[tool.tnx2nxdi]`` table."""
-    for directory in _start(paths, stdin_filename).resolve().joinpath("_").parents:
-        candidate = directory / FILENAME
-        if candidate.is_file() and _mentions_section(candidate):
-            table = _table(candidate)
-            if table is not None:
-                return _settings(candidate, table)
-    return Settings()
+    """The settings of the nearest pyproject.toml with a ``[tool.tnx2nxdi]`` table above the
+    deepest directory holding every path (for standard input: see the module docstring)."""
+    return Configuration(Options()).settings_of(str(_start(paths, stdin_filename)))
+
+
+class Configuration:
+    """Each file's :class:`Options`: a flag given on the command line (named in ``given``) wins,
+    else the setting of the file's own ``pyproject.toml``, else the default in ``flags``.
+
+    Directories are looked up once each (memoized), so a walk over a tree asks the file system
+    about one ``pyproject.toml`` per directory.
+    """
+
+    def __init__(self, flags: Options, given: Collection[str] = ()) -> None:
+        self.flags = flags
+        self.given = frozenset(given)
+        self._settings: dict[str, Settings] = {}  # real directory -> its settings
+        self._by_directory: dict[str, Options] = {}  # directory as written -> options
+        self._options: dict[Path | None, Options] = {}  # settings source -> options
+
+    def options_for(self, path: str) -> Options:
+        """The options of the file ``path`` (raises SettingsError for a broken configuration)."""
+        return self.options_in(os.path.dirname(path) or os.curdir)
+
+    def options_in(self, directory: str) -> Options:
+        """The options of files directly in ``directory``."""
+        options = self._by_directory.get(directory)
+        if options is None:
+            found = self.settings_of(directory)
+            options = self._options.get(found.source)
+            if options is None:
+                options = self._options[found.source] = self._merge(found)
+            self._by_directory[directory] = options
+        return options
+
+    def exclude_in(self, directory: str) -> tuple[str, ...]:
+        """The exclude globs for the entries of ``directory`` (a walk asks once per directory).
+        A broken configuration excludes nothing here: its files report the error."""
+        try:
+            return self.options_in(directory).exclude
+        except SettingsError:
+            return self.flags.exclude
+
+    def settings_of(self, directory: str) -> Settings:
+        """The settings of the nearest ``pyproject.toml`` with our table at or above
+        ``directory``."""
+        real = os.path.realpath(directory)
+        chain = []
+        found: Settings | None = None
+        while True:
+            known = self._settings.get(real)
+            if known is not None:
+                found = known
+                break
+            chain.append(real)
+            found = _settings_in(real)
+            if found is not None:
+                break
+            parent = os.path.dirname(real)
+            if parent == real:
+                found = Settings()
+                break
+            real = parent
+        for visited in chain:
+            self._settings[visited] = found
+        return found
+
+    def _merge(self, found: Settings) -> Options:
+        changes = {
+            name: getattr(found, name) for name in FIELDS
+            if name not in self.given and getattr(found, name) is not None
+        }
+        return replace(self.flags, **changes) if changes else self.flags
+
+
+def _settings_in(directory: str) -> Settings | None:
+    """The settings of ``directory/pyproject.toml`` when it has our table, else None."""
+    candidate = Path(directory, FILENAME)
+    if candidate.is_file() and _mentions_section(candidate):
+        table = _table(candidate)
+        if table is not None:
+            return _settings(candidate, table)
+    return None
 
 
 def _table(source: Path) -> dict[str, object] | None:
