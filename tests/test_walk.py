@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import libcst as cst
 import pytest
 
 from tests.helpers import FIXTURES
+from tnx2nxdi.engine import walk as walk_module
 from tnx2nxdi.engine.analysis import Analysis
 from tnx2nxdi.engine.walk import walk, with_ancestors
 
@@ -144,3 +146,52 @@ def test_deep_nesting_uses_less_stack_than_visit() -> None:
 
 def test_fixture_tree_exists() -> None:
     assert len(SOURCES) > 20 and isinstance(FIXTURES, Path)
+
+
+class _Hooked(cst.CSTVisitor):
+    """Own hooks for a few node types (punctuation among them), LibCST's on_visit/on_leave."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, int]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(("visit", "Call", id(node)))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.append(("leave", "Call", id(original_node)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.calls.append(("visit", "Name", id(node)))
+
+    def visit_Comma(self, node: cst.Comma) -> None:
+        self.calls.append(("visit", "Comma", id(node)))
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False  # its parameters and body are not visited
+
+    def leave_Add(self, original_node: cst.Add) -> None:
+        self.calls.append(("leave", "Add", id(original_node)))
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_pruned_walk_calls_the_same_hooks_in_the_same_order(source: str) -> None:
+    module = cst.parse_module(source + "q = lambda a, b: c(d)\nx = 1 + y(z, w)\n")
+    by_visit, by_walk = _Hooked(), _Hooked()
+    module.visit(by_visit)
+    parents: dict[int, cst.CSTNode] = {}
+    walk(module, by_walk, parents)
+    assert by_walk.calls == by_visit.calls
+    assert any(kind == "Comma" for _, kind, _ in by_walk.calls)
+    punctuation = tuple(walk_module._PUNCTUATION)
+    assert not any(isinstance(parent, punctuation) for parent in parents.values())
+
+
+def test_punctuation_passed_by_holds_only_whitespace() -> None:
+    for kind in walk_module._PUNCTUATION:
+        for field in dataclasses.fields(kind):
+            # NotEqual.value is its spelling ("!=" or "<>"): text, no node
+            assert field.name.startswith("whitespace") or field.type in ("str", str), (
+                kind, field)
+    assert {cst.Comma, cst.Dot, cst.Add, cst.NotIn, cst.AddAssign, cst.Not} <= (
+        walk_module._PUNCTUATION)

@@ -2,11 +2,20 @@
 
 Nothing here knows about TNx or NxDI. Every reader that cannot read a construct statically raises
 :class:`CannotRead` with a one-line reason the steps pass on to the user.
+
+Printing a node with LibCST goes through a context manager per node, and parsing a snippet costs
+a tenth of a millisecond, so the helpers avoid both where a migration calls them most: dotted
+names, numbers and plain strings are built as nodes (``expr``), imports too (``import_from``),
+simple nodes are printed from their fields (``code_of``), and the width of a generated call is
+added up from its parts (``width``) instead of printed. Each shortcut gives exactly what LibCST
+would (tests compare them on every fixture); anything else takes LibCST's own way.
 """
 
 from __future__ import annotations
 
 import ast
+import keyword
+import re
 from collections.abc import Callable, Sequence
 
 import libcst as cst
@@ -27,7 +36,78 @@ class CannotRead(Exception):
 
 def code_of(node: cst.CSTNode) -> str:
     """Source code of a node, as written (whitespace inside the node is kept)."""
-    return _CODEGEN.code_for_node(node)
+    simple = _simple_code(node)
+    return simple if simple is not None else _CODEGEN.code_for_node(node)
+
+
+_TOKENS = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
+
+
+def _simple_code(node: cst.CSTNode) -> str | None:
+    """The code of a name, number, plain string or dotted name without parentheses or
+    whitespace, from its fields; None for anything else."""
+    if isinstance(node, _TOKENS):
+        return None if node.lpar or node.rpar else node.value
+    if isinstance(node, cst.Attribute) and not node.lpar and not node.rpar:
+        dot = node.dot
+        if not isinstance(dot, cst.Dot) or not (_empty(dot.whitespace_before)
+                                                and _empty(dot.whitespace_after)):
+            return None
+        base = _simple_code(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _empty(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return isinstance(whitespace, cst.SimpleWhitespace) and not whitespace.value
+
+
+def width(node: cst.CSTNode) -> int:
+    """``len(code_of(node))``, added up from the parts of names, numbers, strings, attributes,
+    calls and arguments (the nodes generated calls are made of); printed for anything else."""
+    if isinstance(node, _TOKENS):
+        return len(node.value) + _parentheses(node)
+    if isinstance(node, cst.Attribute) and isinstance(node.dot, cst.Dot):
+        return (_parentheses(node) + width(node.value) + _space(node.dot.whitespace_before) + 1
+                + _space(node.dot.whitespace_after) + len(node.attr.value)
+                + _parentheses(node.attr))
+    if isinstance(node, cst.Call):
+        last = len(node.args) - 1
+        return (_parentheses(node) + width(node.func) + _space(node.whitespace_after_func) + 2
+                + _space(node.whitespace_before_args)
+                + sum(_argument(arg, index != last) for index, arg in enumerate(node.args)))
+    return len(_CODEGEN.code_for_node(node))
+
+
+def _argument(arg: cst.Arg, default_comma: bool) -> int:
+    """An argument as ``Call`` prints it: a default comma is ", " except after the last."""
+    total = len(arg.star) + _space(arg.whitespace_after_star) + width(arg.value)
+    if arg.keyword is not None:
+        total += width(arg.keyword)
+        if arg.equal is cst.MaybeSentinel.DEFAULT:
+            total += 3  # " = "
+    if isinstance(arg.equal, cst.AssignEqual):
+        total += _space(arg.equal.whitespace_before) + 1 + _space(arg.equal.whitespace_after)
+    if arg.comma is cst.MaybeSentinel.DEFAULT:
+        total += 2 if default_comma else 0
+    elif isinstance(arg.comma, cst.Comma):
+        total += _space(arg.comma.whitespace_before) + 1 + _space(arg.comma.whitespace_after)
+    return total + _space(arg.whitespace_after_arg)
+
+
+def _space(whitespace: cst.CSTNode) -> int:
+    if isinstance(whitespace, cst.SimpleWhitespace):
+        return len(whitespace.value)
+    return len(_CODEGEN.code_for_node(whitespace))
+
+
+def _parentheses(node: cst.BaseExpression) -> int:
+    total = 0
+    for left in node.lpar:
+        total += 1 + _space(left.whitespace_after)
+    for right in node.rpar:
+        total += 1 + _space(right.whitespace_before)
+    return total
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -54,8 +134,9 @@ def literal_value(
             return {"True": True, "False": False, "None": None}[node.value]
         return names(node) if names is not None else NOT_LITERAL
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)):
-        try:
-            value = ast.literal_eval(code_of(node).strip())
+        text = node.value if isinstance(node, _TOKENS) else code_of(node).strip()
+        try:  # parentheses around a token change nothing: its own text is read
+            value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             return NOT_LITERAL
         return value if isinstance(value, (bool, int, float, str)) else NOT_LITERAL
@@ -139,8 +220,105 @@ def is_import_line(node: cst.CSTNode) -> bool:
     )
 
 
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: The tokens of the snippets migrations build (``model.compile("dir")``, ``torch.float32``):
+#: names, decimal integers, one-line strings without escapes, ``.``, ``(``, ``)``, ``, `` and
+#: ``=``. Anything else is parsed.
+_SNIPPET = re.compile(
+    r"""(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>(?:0|[1-9][0-9]*)(?![\w.]))"""
+    r"""|(?P<string>'[^'\\\n\r]*'|"[^"\\\n\r]*")|(?P<dot>\.)|(?P<open>\()|(?P<close>\))"""
+    r"""|(?P<comma>, )|(?P<equal>=)"""
+)
+_CONSTANTS = frozenset({"True", "False", "None"})
+Token = tuple[str, str]
+
+
 def expr(source: str) -> cst.BaseExpression:
-    return cst.parse_expression(source)
+    """The expression ``source``. The snippets migrations build (names, attributes, calls with
+    plain arguments, numbers, strings) become the nodes ``parse_expression`` would give without
+    parsing; the rest is parsed."""
+    return _snippet(source) or cst.parse_expression(source)
+
+
+def _snippet(source: str) -> cst.BaseExpression | None:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(source):
+        match = _SNIPPET.match(source, position)
+        if match is None or match.lastgroup is None:
+            return None
+        tokens.append((match.lastgroup, match.group()))
+        position = match.end()
+    built = _primary(tokens, 0)
+    return built[0] if built is not None and built[1] == len(tokens) else None
+
+
+def _primary(tokens: list[Token], index: int) -> tuple[cst.BaseExpression, int] | None:
+    """``atom (.name | (arguments))*`` from ``tokens[index]`` on, and where it ends."""
+    if index >= len(tokens):
+        return None
+    kind, text = tokens[index]
+    node: cst.BaseExpression
+    if kind == "name" and (text in _CONSTANTS or not keyword.iskeyword(text)):
+        node = cst.Name(text)
+    elif kind == "number":
+        node = cst.Integer(text)
+    elif kind == "string":
+        node = cst.SimpleString(text)
+    else:
+        return None
+    index += 1
+    while index < len(tokens):
+        kind = tokens[index][0]
+        if kind == "dot":
+            if not _plain_name(tokens, index + 1):
+                return None
+            node = cst.Attribute(value=node, attr=cst.Name(tokens[index + 1][1]))
+            index += 2
+        elif kind == "open":
+            arguments = _arguments(tokens, index + 1)
+            if arguments is None:
+                return None
+            args, index = arguments
+            node = cst.Call(func=node, args=args)
+        else:
+            break
+    return node, index
+
+
+def _arguments(tokens: list[Token], index: int) -> tuple[list[cst.Arg], int] | None:
+    """``a, k=b)`` from ``tokens[index]`` on: the arguments and the index after ``)``."""
+    args: list[cst.Arg] = []
+    if index < len(tokens) and tokens[index][0] == "close":
+        return args, index + 1
+    while True:
+        name: cst.Name | None = None
+        if (_plain_name(tokens, index) and index + 1 < len(tokens)
+                and tokens[index + 1][0] == "equal"):
+            name = cst.Name(tokens[index][1])
+            index += 2
+        value = _primary(tokens, index)
+        if value is None or value[1] >= len(tokens):
+            return None
+        node, index = value
+        equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                whitespace_after=cst.SimpleWhitespace("")) if name else (
+            cst.MaybeSentinel.DEFAULT)
+        kind = tokens[index][0]
+        if kind == "close":
+            args.append(cst.Arg(value=node, keyword=name, equal=equal))
+            return args, index + 1
+        if kind != "comma":
+            return None
+        args.append(cst.Arg(value=node, keyword=name, equal=equal,
+                            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+        index += 1
+
+
+def _plain_name(tokens: list[Token], index: int) -> bool:
+    return index < len(tokens) and tokens[index][0] == "name" and not keyword.iskeyword(
+        tokens[index][1])
 
 
 def kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
@@ -156,7 +334,7 @@ def call(func: str, args: list[cst.Arg], *, prefix: int = 0, wrap: bool = True) 
     (``prefix`` is the width of what precedes the call on its line). Calls nested in another
     call's arguments stay on one line (``wrap=False``)."""
     flat = cst.Call(func=expr(func), args=_spaced_args(args))
-    if not wrap or prefix + len(code_of(flat)) <= WRAP_AT or not args:
+    if not wrap or prefix + width(flat) <= WRAP_AT or not args:
         return flat
     return _wrapped(flat)
 
@@ -220,7 +398,10 @@ def import_from(module: str, names: Sequence[str]) -> cst.SimpleStatementLine:
     """``from module import a, b`` on one line, or black's parenthesised one-name-per-line form
     when it would be long."""
     flat = f"from {module} import {', '.join(names)}"
-    if len(flat) > WRAP_AT and len(names) > 1:
+    wrapped = len(flat) > WRAP_AT and len(names) > 1
+    if _dotted_names(module) and all(_plain(name) for name in names):
+        return _import_from(module, names, wrapped)
+    if wrapped:
         inner = "".join(f"    {name},\n" for name in names)
         flat = f"from {module} import (\n{inner})"
     line = cst.parse_statement(flat)
@@ -228,15 +409,50 @@ def import_from(module: str, names: Sequence[str]) -> cst.SimpleStatementLine:
     return line
 
 
+def _import_from(module: str, names: Sequence[str], wrapped: bool) -> cst.SimpleStatementLine:
+    """The nodes the parser gives for ``from module import ...`` (``wrapped``: one name per
+    line in parentheses, each followed by a comma)."""
+    last = len(names) - 1
+    lpar: cst.LeftParen | None = None
+    rpar: cst.RightParen | None = None
+    if wrapped:
+        lpar, rpar = cst.LeftParen(whitespace_after=_break("    ")), cst.RightParen()
+    aliases = []
+    for index, name in enumerate(names):
+        comma: cst.Comma | cst.MaybeSentinel = cst.MaybeSentinel.DEFAULT
+        if wrapped:
+            comma = cst.Comma(whitespace_after=_break("" if index == last else "    "))
+        elif index != last:
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        aliases.append(cst.ImportAlias(name=cst.Name(name), comma=comma))
+    module_node = expr(module)
+    assert isinstance(module_node, (cst.Name, cst.Attribute))
+    return cst.SimpleStatementLine(
+        body=[cst.ImportFrom(module=module_node, names=aliases, lpar=lpar, rpar=rpar)])
+
+
 def plain_import(module: str) -> cst.SimpleStatementLine:
+    if _dotted_names(module):
+        name = expr(module)
+        assert isinstance(name, (cst.Name, cst.Attribute))
+        return cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(name=name)])])
     line = cst.parse_statement(f"import {module}")
     assert isinstance(line, cst.SimpleStatementLine)
     return line
+
+
+def _dotted_names(text: str) -> bool:
+    """``text`` is a dotted name (no alias, no star, no keyword)."""
+    return bool(_DOTTED.match(text)) and all(_plain(part) for part in text.split("."))
+
+
+def _plain(name: str) -> bool:
+    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
 
 
 __all__ = [
     "NOT_LITERAL", "WRAP_AT", "CannotRead", "LiteralValue", "NotLiteral", "Statement", "assign",
     "call", "code_of", "dotted_name", "expr", "expression_statement", "import_from",
     "plain_import", "is_import_line", "is_plain_assign", "kwarg", "literal_value",
-    "positional_args", "quote_of", "read_args", "single_index", "spaced_dict", "string",
+    "positional_args", "quote_of", "read_args", "single_index", "spaced_dict", "string", "width",
 ]

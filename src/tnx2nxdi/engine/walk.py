@@ -2,17 +2,23 @@
 
 ``node.visit(visitor)`` rebuilds every node it passes, even for a read-only ``CSTVisitor``
 (each child is re-created through its dataclass constructor and validated), so a read-only pass
-costs as much as a transformer, about a parse (issue 8, docs/performance.md). ``walk`` calls the
-same ``on_visit``/``on_leave`` hooks, on the same original nodes and in the same order as
-``visit``, without re-creating anything, and skips whitespace and comment nodes for visitors that
-have no hook for them. The child order of each node type is learnt once from LibCST itself.
-Attribute hooks (``visit_Call_func``) are not supported; ``walk`` refuses visitors that have them.
+costs as much as a transformer, about a parse (docs/performance.md). ``walk`` calls the same
+``on_visit``/``on_leave`` hooks, on the same original nodes and in the same order as ``visit``,
+without re-creating anything. The child order of each node type is learnt once from LibCST
+itself. Attribute hooks (``visit_Call_func``) are not supported; ``walk`` refuses visitors that
+have them.
+
+For a visitor that keeps LibCST's ``on_visit``/``on_leave``, the walk is pruned: it looks up the
+visitor's own ``visit_X``/``leave_X`` once per node type (not with a formatted name per node),
+and passes by whitespace, comment and punctuation nodes (commas, dots, brackets, operators) it
+has no hook for, without visiting them or recording their parents: they hold only whitespace,
+and nothing is ever planned on one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 
@@ -23,12 +29,29 @@ _LAYOUT: tuple[type[cst.CSTNode], ...] = (
 )
 _LAYOUT_NAMES = frozenset(kind.__name__ for kind in _LAYOUT)
 
+#: Node types that hold only whitespace (``_PUNCTUATION_BASES`` and their subclasses, and these).
+_PUNCTUATION_BASES: tuple[type[cst.CSTNode], ...] = (
+    cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp,
+)
+_PUNCTUATION: frozenset[type[cst.CSTNode]] = frozenset({
+    *(kind for kind in vars(cst).values()
+      if isinstance(kind, type) and issubclass(kind, _PUNCTUATION_BASES)),
+    cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.LeftParen,
+    cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+    cst.RightCurlyBrace, cst.ImportStar, cst.Asynchronous,
+})
+
 #: Node type -> (the fields LibCST visits, in its order; the other fields). A few types visit a
 #: field only when it is set (``FormattedStringExpression.format_spec``): a node whose "other"
 #: field holds nodes teaches the type again.
 _CHILD_FIELDS: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 #: Visitor class -> whether it may skip layout nodes (checked once per class).
 _SKIPS_LAYOUT: dict[type[cst.CSTVisitor], bool] = {}
+Hook = Callable[[cst.CSTVisitor, cst.CSTNode], object]
+#: Visitor class -> node type -> its own (visit_X, leave_X), None where it has none.
+_HOOKS: dict[type[cst.CSTVisitor], dict[type[cst.CSTNode], tuple[Hook | None, Hook | None]]] = {}
+#: Visitor class -> the node types a pruned walk passes by.
+_PASSED_BY: dict[type[cst.CSTVisitor], frozenset[type[cst.CSTNode]]] = {}
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -98,15 +121,65 @@ def walk(
     node: cst.CSTNode, visitor: cst.CSTVisitor, parents: dict[int, cst.CSTNode] | None = None
 ) -> None:
     """Visit ``node`` and its descendants like ``node.visit(visitor)``, without rebuilding.
-    ``parents`` (when given) receives ``id(child) -> parent`` for every node walked."""
-    _walk(node, visitor, parents, _LAYOUT if _skips_layout(visitor) else ())
+    ``parents`` (when given) receives ``id(child) -> parent`` for every node walked (layout and
+    punctuation nodes a pruned walk passes by are not walked)."""
+    if _skips_layout(visitor):
+        kind = type(visitor)
+        hooks = _HOOKS.setdefault(kind, {})
+        passed_by = _PASSED_BY.get(kind)
+        if passed_by is None:
+            passed_by = _PASSED_BY[kind] = frozenset(
+                {*_LAYOUT, *(punctuation for punctuation in _PUNCTUATION
+                             if _own_hooks(kind, punctuation) == (None, None))}
+            )
+        _pruned(node, visitor, parents, passed_by, hooks)
+    else:
+        _walk(node, visitor, parents)
 
 
-def _walk(
+def _own_hooks(
+    kind: type[cst.CSTVisitor], node: type[cst.CSTNode]
+) -> tuple[Hook | None, Hook | None]:
+    """The visitor's own ``visit_X`` and ``leave_X`` (CSTVisitor's no-op defaults are None)."""
+    found: list[Hook | None] = []
+    for prefix in ("visit_", "leave_"):
+        name = prefix + node.__name__
+        hook = getattr(kind, name, None)
+        found.append(None if hook is None or hook is getattr(cst.CSTVisitor, name, None)
+                     else hook)
+    return found[0], found[1]
+
+
+def _pruned(
     node: cst.CSTNode,
     visitor: cst.CSTVisitor,
     parents: dict[int, cst.CSTNode] | None,
-    skip: tuple[type[cst.CSTNode], ...],
+    passed_by: frozenset[type[cst.CSTNode]],
+    hooks: dict[type[cst.CSTNode], tuple[Hook | None, Hook | None]],
+) -> None:
+    kind = type(node)
+    own = hooks.get(kind)
+    if own is None:
+        own = hooks[kind] = _own_hooks(type(visitor), kind)
+    visit, leave = own
+    if visit is None or visit(visitor, node) is not False:
+        for name in _child_fields(node):
+            value = getattr(node, name)
+            children: Iterable[object] = (
+                value if isinstance(value, (tuple, list)) else (value,)
+            )
+            for child in children:
+                if type(child) in passed_by or not isinstance(child, cst.CSTNode):
+                    continue
+                if parents is not None:
+                    parents[id(child)] = node
+                _pruned(child, visitor, parents, passed_by, hooks)
+    if leave is not None:
+        leave(visitor, node)
+
+
+def _walk(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, parents: dict[int, cst.CSTNode] | None
 ) -> None:
     if visitor.on_visit(node):
         for name in _child_fields(node):
@@ -115,11 +188,11 @@ def _walk(
                 value if isinstance(value, (tuple, list)) else (value,)
             )
             for child in children:
-                if not isinstance(child, cst.CSTNode) or isinstance(child, skip):
+                if not isinstance(child, cst.CSTNode):
                     continue
                 if parents is not None:
                     parents[id(child)] = node
-                _walk(child, visitor, parents, skip)
+                _walk(child, visitor, parents)
     visitor.on_leave(node)
 
 
