@@ -137,14 +137,18 @@ def fixture_inputs() -> list[str]:
     return [path.read_text() for path in sorted(FIXTURES.glob("*/*.in.py"))]
 
 
-def tnx_program(rng: random.Random, fixture: str) -> str:
-    """A fixture's TNx program followed by the helper code a real script carries."""
+def tnx_program(rng: random.Random, fixture: str, *, helpers: bool = True) -> str:
+    """A fixture's TNx program followed by the helper code a real script carries (``helpers``
+    False: the program alone, a dense short file where nearly every line is TNx)."""
+    if not helpers:
+        return fixture
     return fixture.rstrip("\n") + "\n\n\n" + _units(rng, rng.randint(4, 12)) + "\n"
 
 
-def build(root: Path, files: int, tnx_fraction: float, seed: int = 8) -> Tree:
+def build(root: Path, files: int, tnx_fraction: float, seed: int = 8, *,
+          helpers: bool = True) -> Tree:
     """``files`` modules under ``root`` (100 per directory), ``tnx_fraction`` of them TNx programs
-    spread evenly through the tree."""
+    spread evenly through the tree (``helpers``: see ``tnx_program``)."""
     rng = random.Random(seed)
     fixtures = fixture_inputs()
     tnx_count = round(files * tnx_fraction)
@@ -157,7 +161,7 @@ def build(root: Path, files: int, tnx_fraction: float, seed: int = 8) -> Tree:
         if index % 100 == 0:
             package.mkdir(parents=True, exist_ok=True)
         if index in tnx_slots:
-            text = tnx_program(rng, fixtures[len(tnx_paths) % len(fixtures)])
+            text = tnx_program(rng, fixtures[len(tnx_paths) % len(fixtures)], helpers=helpers)
             path = package / f"serve_{index:05d}.py"
             tnx_paths.append(path)
         else:

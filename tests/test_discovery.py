@@ -152,3 +152,41 @@ def test_a_named_directory_git_ignores_as_a_whole_is_walked(tmp_path: Path) -> N
         "experiments/run.py", "experiments/sub/x.py"
     ]
     assert found([tmp_path], root=tmp_path) == ["a.py"]
+
+
+def _git_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    calls: list[tuple[str, ...]] = []
+    real_run = subprocess.run
+
+    def counting_run(args: list[str], **kwargs: object) -> object:
+        calls.append(tuple(args))
+        return real_run(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    return calls
+
+
+def test_outside_any_work_tree_git_is_not_asked(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    if any((parent / ".git").exists() for parent in (tmp_path, *tmp_path.parents)):
+        pytest.skip("the temporary directory is inside a git work tree")
+    files(tmp_path, "a.py", "pkg/b.py")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delenv("GIT_WORK_TREE", raising=False)
+    calls = _git_calls(monkeypatch)
+    assert found([tmp_path], root=tmp_path) == ["a.py", "pkg/b.py"]
+    assert calls == []
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere.git"))  # git decides, then
+    assert found([tmp_path], root=tmp_path) == ["a.py", "pkg/b.py"]
+    assert calls and calls[0][1] == "ls-files"
+
+
+@needs_git
+def test_inside_a_work_tree_git_is_asked_once_per_named_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_init(tmp_path)
+    files(tmp_path, "a.py", "pkg/b.py")
+    calls = _git_calls(monkeypatch)
+    assert found([tmp_path / "pkg"], root=tmp_path) == ["pkg/b.py"]
+    assert [call[1] for call in calls] == ["ls-files"]

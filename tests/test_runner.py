@@ -456,3 +456,26 @@ def test_help_and_plain_files_never_import_libcst(tmp_path: Path, arguments: lis
         assert not loaded, loaded
     """)
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("size", [0, 1, runner._FIRST_READ - 1, runner._FIRST_READ,
+                                  runner._FIRST_READ + 1, 5 * runner._FIRST_READ + 3])
+@pytest.mark.parametrize("regular", [True, False])
+def test_read_file_reads_every_byte(tmp_path: Path, size: int, regular: bool) -> None:
+    path = tmp_path / "data.py"
+    data = bytes(index % 251 for index in range(size))
+    path.write_bytes(data)
+    assert runner.read_file(str(path), regular) == data
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices and FIFOs")
+def test_a_device_is_never_read_to_its_end(tmp_path: Path) -> None:
+    """Even when the walk had listed a regular file there (it was replaced since)."""
+    for regular in (True, False):
+        with pytest.raises(runner.SourceError, match="not a regular file"):
+            runner.read_file("/dev/zero", regular)
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    (tmp_path / "a.py").write_text(TNX)
+    result = run([str(tmp_path)], Options(mode="check", jobs=2))
+    assert [file.error for file in result.files] == [None, "not a regular file"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from pathlib import Path
 from typing import TypeVar
 
@@ -248,6 +247,8 @@ def _explain(code: str) -> None:
         )
     click.echo(f"{rule.code} ({rule.name}): {rule.summary}\n")
     click.echo(f"What happens: {_FIX_TEXT.get(rule.fix, rule.fix)}.\n")
+    import textwrap
+
     click.echo(textwrap.fill(rule.description, width=88) + "\n")
     if rule.before:
         click.echo("Before:\n" + _indent(rule.before) + "\n")

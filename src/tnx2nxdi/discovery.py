@@ -14,11 +14,8 @@ system call per file: walking is a small part of a run's time (docs/performance.
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import os
 import stat
-import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -46,6 +43,17 @@ def gather(
     directory name anywhere; one with ``/`` matches an absolute path. ``exclude_in``, when given,
     replaces ``exclude`` with the globs of each directory (``settings.Configuration``).
     """
+    for path, _ in gather_entries(paths, exclude, force_exclude=force_exclude,
+                                  exclude_in=exclude_in):
+        yield path
+
+
+def gather_entries(
+    paths: Iterable[str], exclude: Sequence[str] = (), *, force_exclude: bool = False,
+    exclude_in: ExcludeIn | None = None,
+) -> Iterator[tuple[str, bool]]:
+    """What :func:`gather` yields, each with whether the walk saw a regular file there (from
+    the directory listing, no system call; False for files named explicitly: not known)."""
     excluders = _Excluders(exclude, exclude_in)
     explicit = [str(Path(raw)) for raw in paths]
     directories = {path for path in explicit if os.path.isdir(path)}
@@ -60,12 +68,12 @@ def gather(
             continue
         if path not in directories:
             if seen is None or _add(seen, _real_file(path)):
-                yield path
+                yield path, False
             continue
         real = os.path.realpath(path) if seen is not None else ""
-        for candidate, relative in _walk(path, excluders):
+        for candidate, relative, regular in _walk(path, excluders):
             if seen is None or _add(seen, os.path.join(real, relative)):
-                yield candidate
+                yield candidate, regular
 
 
 def _add(seen: set[str], key: str) -> bool:
@@ -97,6 +105,8 @@ def anchor(pattern: str, base: Path) -> str:
     cleaned = cleaned.rstrip("/") or cleaned
     if "/" not in cleaned or os.path.isabs(cleaned):
         return cleaned
+    import glob
+
     return glob.escape(os.path.abspath(base)) + "/" + cleaned
 
 
@@ -106,6 +116,11 @@ class Excluder:
     def __init__(self, patterns: Sequence[str]) -> None:
         self.names = [p for p in patterns if "/" not in p]
         self.paths = [p for p in patterns if "/" in p]
+        self._match: Callable[[str, str], bool] = _no_match
+        if patterns:  # imported only by runs that exclude something
+            import fnmatch
+
+            self._match = fnmatch.fnmatchcase
 
     def __bool__(self) -> bool:
         return bool(self.names or self.paths)
@@ -115,12 +130,12 @@ class Excluder:
         the caller has it)."""
         if name is None:
             name = os.path.basename(path)
-        if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.names):
+        if any(self._match(name, pattern) for pattern in self.names):
             return True
         if not self.paths:
             return False
         absolute = Path(os.path.abspath(path)).as_posix()
-        return any(fnmatch.fnmatchcase(absolute, pattern) for pattern in self.paths)
+        return any(self._match(absolute, pattern) for pattern in self.paths)
 
     def excludes_path(self, path: str | Path) -> bool:
         """The path or one of its directories matches (for explicitly named paths).
@@ -131,14 +146,18 @@ class Excluder:
         if not self:
             return False
         parts = Path(path).parts
-        if any(fnmatch.fnmatchcase(part, pattern) for part in parts for pattern in self.names):
+        if any(self._match(part, pattern) for part in parts for pattern in self.names):
             return True
         absolute = Path(os.path.abspath(path))
         return any(
-            fnmatch.fnmatchcase(candidate.as_posix(), pattern)
+            self._match(candidate.as_posix(), pattern)
             for candidate in (absolute, *absolute.parents)
             for pattern in self.paths
         )
+
+
+def _no_match(name: str, pattern: str) -> bool:
+    return False
 
 
 class _Excluders:
@@ -159,27 +178,33 @@ class _Excluders:
         return excluder
 
 
-def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str]]:
-    """``(path, path relative to root)`` of the files below ``root``: each directory's files in
-    name order, then its subdirectories in name order, as ``os.walk`` with sorted names."""
+def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
+    """``(path, path relative to root, regular file)`` of the files below ``root``: each
+    directory's files in name order, then its subdirectories in name order, as ``os.walk``
+    with sorted names. Other entries with a suffix (a FIFO) are yielded too: reading reports
+    them."""
     visible = _git_visible(root)
     prefix = "" if root == os.curdir else root if root.endswith(os.sep) else root + os.sep
+    separator = os.sep
     pending = [(root, "")]
     while pending:
         directory, relative = pending.pop()
         try:
             with os.scandir(directory) as scan:
-                entries = sorted((entry.name, entry) for entry in scan)
+                entries = sorted(scan, key=_name)
         except OSError:  # unreadable or vanished: os.walk's default is to pass over it
             continue
         excluder = excluders.of(directory)
+        excluding = bool(excluder)
         below: list[tuple[str, str]] = []
-        for name, entry in entries:
-            child = os.path.join(relative, name) if relative else name
+        for entry in entries:
+            name = entry.name
+            child = relative + separator + name if relative else name
             if entry.is_symlink():  # links are never followed, files or directories
                 continue
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
+                regular = not is_dir and entry.is_file(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
@@ -188,12 +213,17 @@ def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str]]:
                 ):
                     below.append((prefix + child, child))
             elif (
-                _suffix(name) in SUFFIXES
-                and not (excluder and excluder.matches(prefix + child, name))
+                name.endswith(SUFFIXES)
+                and _suffix(name) in SUFFIXES
+                and not (excluding and excluder.matches(prefix + child, name))
                 and (visible is None or child in visible.files)
             ):
-                yield prefix + child, child
+                yield prefix + child, child, regular
         pending.extend(reversed(below))
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _suffix(name: str) -> str:
@@ -229,6 +259,8 @@ def _git_visible(root: str) -> _Visible | None:
     """Ask git which files under ``root`` are not ignored; None outside a git work tree (or
     without git), where nothing is skipped for git's sake. A directory named on the command line
     that git ignores as a whole is walked like one outside git: naming it is asking for it."""
+    if not _maybe_in_git(root):
+        return None
     output = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
     if output is None:
         return None
@@ -239,6 +271,22 @@ def _git_visible(root: str) -> _Visible | None:
     if not visible.files and _git(root, "check-ignore", "-q", ".") is not None:
         return None
     return visible
+
+
+def _maybe_in_git(directory: str) -> bool:
+    """Whether git could see a work tree at ``directory``: a ``.git`` (directory or file) in it
+    or above it, or a repository named by the environment. Outside one, starting git only to
+    hear "not a git repository" would cost more than walking a small tree."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
 
 
 def _git_ignored(files: Sequence[str]) -> set[str]:
@@ -273,6 +321,8 @@ def _check_ignore(cwd: Path, paths: Sequence[str]) -> set[str] | None:
 def _git(
     cwd: str | Path, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)
 ) -> str | None:
+    import subprocess  # a run that asks git nothing (a named file) does not load it
+
     try:
         completed = subprocess.run(
             ["git", *args], cwd=cwd, input=stdin.encode("utf-8", "surrogateescape")

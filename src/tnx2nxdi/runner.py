@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import re
 import signal
@@ -32,7 +33,7 @@ import stat
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -59,10 +60,13 @@ PROGRESS_DELAY = 0.5
 PROGRESS_LOG_EVERY = 5.0
 #: From this many files on (and with forked workers), workers read and screen as well.
 PARALLEL_SCREEN_MIN = 1000
-#: Files per batch handed to a worker at most, and batches a worker holds at once (the second
-#: one is waiting when the first is done, so a worker never waits for this process).
-BATCH_MAX = 256
+#: Files per batch handed to a worker, and batches a worker holds at once (the second one is
+#: waiting when the first is done, so a worker never waits for this process).
+BATCH_SIZE = 200
 BATCH_DEPTH = 2
+#: A file the walk saw as regular is read with one ``read`` of this size (most source files
+#: are smaller), without an ``fstat`` first; a longer one is checked and read to its end.
+_FIRST_READ = 32768
 #: Each worker takes two of the 64 handles Windows can wait on (its pipe and its process).
 _WINDOWS_MAX_WORKERS = 30
 #: Workers that die before they say anything twice in a row: the pool is given up and the
@@ -91,44 +95,42 @@ def run(
     CPU. ``progress``: a stream for progress on long runs over many files (a bar on a terminal,
     a line every few seconds elsewhere). ``configuration``: each file's options come from it (its
     own ``pyproject.toml``, under the flags) instead of ``options``; it raises SettingsError for a
-    broken configuration before any file is touched. ``cache_directory``: keep and reuse results
-    there (``tnx2nxdi.cache``)."""
+    broken configuration, in write mode before any file is touched. ``cache_directory``: keep and
+    reuse results there (``tnx2nxdi.cache``)."""
     exclude_in = configuration.exclude_in if configuration is not None else None
-    files = list(discovery.gather(paths, options.exclude, force_exclude=options.force_exclude,
-                                  exclude_in=exclude_in))
-    table = _OptionsTable(options)
-    keys = table.keys_for(files, configuration)
-    work = _Work(files, keys, table, [None] * len(files), _progress(progress, len(files)),
-                 _Cache.make(cache_directory))
-    jobs = min(options.jobs if options.jobs >= 1 else available_cpus(), len(files))
+    entries = discovery.gather_entries(paths, options.exclude,
+                                       force_exclude=options.force_exclude, exclude_in=exclude_in)
+    work = _Work(_OptionsTable(options, configuration), _Cache.make(cache_directory), progress)
+    jobs = options.jobs if options.jobs >= 1 else available_cpus()
     if sys.platform == "win32":
         jobs = min(jobs, _WINDOWS_MAX_WORKERS)
     try:
         if jobs > 1:
-            _parallel(work, jobs)
+            # Only a run that writes nothing may start on files before the walk is over: a
+            # broken configuration met later must leave every file as it was.
+            _parallel(work, entries, jobs, stream=options.mode != "write")
         else:
-            for index in range(len(files)):
+            work.add_all(entries)
+            for index in range(len(work.files)):
                 work.finish(index, work.process(index))
     finally:
         work.progress.close()
     return RunResult([result for result in work.results if result is not None])
 
 
-@dataclass
 class _OptionsTable:
     """The distinct options of a run, numbered (workers are sent each set once, by number)."""
 
-    default: Options
-    options: list[Options] = field(default_factory=list)
-    numbers: dict[int, int] = field(default_factory=dict)
+    def __init__(self, default: Options, configuration: Configuration | None) -> None:
+        self.configuration = configuration
+        self.options = [default]
+        self.numbers = {id(default): 0}
 
-    def keys_for(self, files: list[str], configuration: Configuration | None) -> list[int]:
-        if configuration is None:
-            self.options = [self.default]
-            return [0] * len(files)
-        return [self.number(configuration.options_for(path)) for path in files]
-
-    def number(self, options: Options) -> int:
+    def number_in(self, directory: str) -> int:
+        """The number of the options of files directly in ``directory``."""
+        if self.configuration is None:
+            return 0
+        options = self.configuration.options_in(directory or os.curdir)
         number = self.numbers.get(id(options))
         if number is None:
             number = self.numbers[id(options)] = len(self.options)
@@ -155,36 +157,81 @@ class _Cache:
         return self._cache
 
 
-@dataclass
 class _Work:
-    """One run's files, each file's options (by number), and its results as they arrive."""
+    """One run's files as the walk finds them: each file's options (by number), whether the
+    walk saw a regular file, and its result as it arrives."""
 
-    files: list[str]
-    keys: list[int]
-    table: _OptionsTable
-    results: list[FileResult | None]
-    progress: _Progress
-    cache: _Cache | None
+    def __init__(self, table: _OptionsTable, cache: _Cache | None,
+                 stream: TextIO | None) -> None:
+        self.table, self.cache, self.stream = table, cache, stream
+        self.files: list[str] = []
+        self.keys: list[int] = []
+        self.regular = bytearray()
+        self.results: list[FileResult | None] = []
+        self.done = 0
+        #: Shown once the walk is over and the number of files is known.
+        self.progress = _Progress()
+        self._directory: str | None = None
+        self._key = 0
+
+    def add(self, path: str, regular: bool) -> None:
+        directory = path[:_last_separator(path) + 1]  # files come directory by directory
+        if directory != self._directory:
+            self._key = self.table.number_in(directory)
+            self._directory = directory
+        self.files.append(path)
+        self.keys.append(self._key)
+        self.regular.append(regular)
+        self.results.append(None)
+
+    def add_all(self, entries: Iterable[tuple[str, bool]]) -> None:
+        for path, regular in entries:
+            self.add(path, regular)
+        self.counted()
+
+    def counted(self) -> None:
+        """The walk is over: progress can be shown from here on."""
+        self.progress = _progress(self.stream, len(self.files))
+        self.progress.advance(self.done)
 
     def options(self, index: int) -> Options:
         return self.table.options[self.keys[index]]
 
     def process(self, index: int) -> FileResult:
-        return process_file(self.files[index], self.options(index), self.cache)
+        return process_file(self.files[index], self.options(index), self.cache,
+                            regular=bool(self.regular[index]))
 
     def finish(self, index: int, result: FileResult) -> None:
         self.results[index] = result
+        self.done += 1
         self.progress.advance()
+
+    def settle(self, results: list[tuple[int, FileResult]], skipped: list[int]) -> None:
+        files, all_results = self.files, self.results
+        for index in skipped:
+            all_results[index] = FileResult(files[index], skipped=True)
+        for index, result in results:
+            all_results[index] = result
+        count = len(skipped) + len(results)
+        self.done += count
+        self.progress.advance(count)
+
+
+def _last_separator(path: str) -> int:
+    if os.altsep:
+        return max(path.rfind(os.sep), path.rfind(os.altsep))
+    return path.rfind(os.sep)
 
 
 # -- one file -------------------------------------------------------------------------------------
 
 
-def process_file(path: str, options: Options, cache: _Cache | None = None) -> FileResult:
+def process_file(path: str, options: Options, cache: _Cache | None = None, *,
+                 regular: bool = False) -> FileResult:
     """Read, screen and (when the screen passes) migrate one file, writing it in place when
-    ``options.mode`` is "write"."""
+    ``options.mode`` is "write" (``regular``: the walk saw a regular file, see ``read_file``)."""
     try:
-        data = read_file(path)
+        data = read_file(path, regular)
     except SourceError as error:
         return FileResult(path, error=str(error))
     if not needs_handler(data):
@@ -222,10 +269,12 @@ def handle(path: str, data: bytes, options: Options, cache: _Cache | None) -> Fi
     return result
 
 
-def read_file(path: str) -> bytes:
+def read_file(path: str, regular: bool = False) -> bytes:
     """The file's bytes. Only regular files are read: a FIFO or a device named ``.py`` would
     block the run forever or never end. One ``open``, ``fstat`` and ``read`` for a file of any
-    size up to what ``fstat`` said (a file that grows meanwhile is read to its end)."""
+    size (a file that grows meanwhile is read to its end); for a file the walk listed as regular
+    (``regular``), one ``open`` and ``read``: ``fstat`` only when the first read fills its
+    buffer (the file may have been replaced by a device since)."""
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
@@ -237,22 +286,33 @@ def read_file(path: str) -> bytes:
             raise SourceError("is a directory") from None
         raise SourceError(f"cannot read: {error.strerror or error}") from None
     try:
+        if regular:
+            data = os.read(descriptor, _FIRST_READ)
+            if len(data) < _FIRST_READ:
+                return data
+            _check_regular(os.fstat(descriptor))
+            return data + _rest(descriptor)
         info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceError("is a directory" if stat.S_ISDIR(info.st_mode)
-                              else "not a regular file")
+        _check_regular(info)
         wanted = info.st_size + 1
         data = os.read(descriptor, wanted)
-        if len(data) < wanted:
-            return data
-        chunks = [data]
-        while chunk := os.read(descriptor, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return data if len(data) < wanted else data + _rest(descriptor)
     except OSError as error:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
     finally:
         os.close(descriptor)
+
+
+def _check_regular(info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError("is a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file")
+
+
+def _rest(descriptor: int) -> bytes:
+    chunks = []
+    while chunk := os.read(descriptor, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _gates(markers: Sequence[bytes], width: int = 6) -> tuple[bytes, ...]:
@@ -431,13 +491,22 @@ class _Log(_Progress):
 # -- the pool -------------------------------------------------------------------------------------
 
 
-def _parallel(work: _Work, jobs: int) -> None:
+def _parallel(work: _Work, entries: Iterable[tuple[str, bool]], jobs: int, *,
+              stream: bool) -> None:
     context, forked = _context()
     pool = _Pool(work, jobs, context, forked)
     try:
-        if forked and len(work.files) >= PARALLEL_SCREEN_MIN:
-            pool.batches(range(len(work.files)))
+        rest = iter(entries)
+        if forked and stream:
+            for path, regular in itertools.islice(rest, PARALLEL_SCREEN_MIN):
+                work.add(path, regular)
         else:
+            work.add_all(rest)
+        if forked and len(work.files) >= PARALLEL_SCREEN_MIN:
+            _in_batches(work, pool, rest)
+        else:
+            if forked and stream:
+                work.counted()  # the walk ended below PARALLEL_SCREEN_MIN files
             _screen_here(work, pool)
         pool.drain()
     except BaseException:
@@ -447,13 +516,37 @@ def _parallel(work: _Work, jobs: int) -> None:
         pool.close()
 
 
+def _in_batches(work: _Work, pool: _Pool, rest: Iterator[tuple[str, bool]]) -> None:
+    """Workers read, screen and migrate batches of consecutive files, handed out while the walk
+    goes on (``rest``: what it has not found yet)."""
+    start = _batches(work, pool, 0, final=False)
+    for path, regular in rest:
+        work.add(path, regular)
+        if len(work.files) - start >= BATCH_SIZE:
+            start = _batches(work, pool, start, final=False)
+            pool.pump(timeout=0)
+    work.counted()
+    _batches(work, pool, start, final=True)
+
+
+def _batches(work: _Work, pool: _Pool, start: int, *, final: bool) -> int:
+    """Hand out the files from ``start`` on in batches (``final``: the last one may be
+    short); where the next batch starts."""
+    end = len(work.files)
+    while end - start >= BATCH_SIZE or (final and start < end):
+        stop = min(start + BATCH_SIZE, end)
+        pool.submit(list(range(start, stop)), single=False)
+        start = stop
+    return start
+
+
 def _screen_here(work: _Work, pool: _Pool) -> None:
     """This process reads and screens; each file that passes goes to the pool (started at the
     first one), unless it is the last file and no worker is running: then it is done here."""
     last = len(work.files) - 1
     for index, path in enumerate(work.files):
         try:
-            data = read_file(path)
+            data = read_file(path, bool(work.regular[index]))
         except SourceError as error:
             work.finish(index, FileResult(path, error=str(error)))
             continue
@@ -532,12 +625,6 @@ class _Pool:
         self.pending.append(_Task(indices, single))
         self._dispatch()
 
-    def batches(self, indices: range) -> None:
-        size = max(16, min(BATCH_MAX, len(indices) // (self.jobs * 8)))
-        for start in range(0, len(indices), size):
-            self.pending.append(_Task(list(indices[start:start + size]), single=False))
-        self._dispatch()
-
     def _dispatch(self) -> None:
         while self.pending:
             if self.failures >= _STARTUP_FAILURES:
@@ -585,7 +672,8 @@ class _Pool:
         new = {keys[index] for index in task.indices} - worker.sent
         options = {number: self.work.table.options[number] for number in new}
         worker.sent |= new
-        items = [(index, self.work.files[index], keys[index]) for index in task.indices]
+        files, regular = self.work.files, self.work.regular
+        items = [(index, files[index], keys[index], regular[index]) for index in task.indices]
         worker.tasks.append(task)
         try:
             worker.connection.send((items, options))
@@ -643,7 +731,7 @@ class _Pool:
         if kind == "failed":  # a bug in the worker's own loop; it exits next
             worker.failure = message[1]
             return
-        self._settle(message[-2], message[-1])
+        self.work.settle(message[-2], message[-1])
         if kind == "started":
             worker.current = message[1]
         elif kind == "finished":
@@ -651,14 +739,6 @@ class _Pool:
             self.work.finish(message[1], message[2])
         elif kind == "done":
             worker.tasks.popleft()
-
-    def _settle(self, results: list[tuple[int, FileResult]], skipped: list[int]) -> None:
-        files = self.work.files
-        for index in skipped:
-            self.work.results[index] = FileResult(files[index], skipped=True)
-        for index, result in results:
-            self.work.results[index] = result
-        self.work.progress.advance(len(skipped) + len(results))
 
     def _died(self, worker: _Worker) -> None:
         """A worker ended without being asked: its file gets the error, the files it had not
@@ -796,7 +876,8 @@ def _worker_main(connection: multiprocessing.connection.Connection,
 
 
 def _work_on(
-    connection: multiprocessing.connection.Connection, items: list[tuple[int, str, int]],
+    connection: multiprocessing.connection.Connection,
+    items: list[tuple[int, str, int, int]],
     table: dict[int, Options], cache: _Cache | None, inbox: deque[Any],
 ) -> bool:
     """Read, screen and migrate a task's files; False when the worker is to stop. Before each
@@ -804,9 +885,9 @@ def _work_on(
     the result, so that if it dies the parent knows which file did it and which are left."""
     results: list[tuple[int, FileResult]] = []
     skipped: list[int] = []
-    for index, path, number in items:
+    for index, path, number, regular in items:
         try:
-            data = read_file(path)
+            data = read_file(path, bool(regular))
         except SourceError as error:
             results.append((index, FileResult(path, error=str(error))))
             continue

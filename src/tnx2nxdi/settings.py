@@ -20,11 +20,6 @@ from tnx2nxdi import discovery, rules
 from tnx2nxdi.mappings import TARGET_VERSIONS
 from tnx2nxdi.options import Options
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 FILENAME = "pyproject.toml"
 SECTION = "tnx2nxdi"
 #: The keys ``[tool.tnx2nxdi]`` accepts (the spelling of the matching command-line flags).
@@ -138,6 +133,12 @@ def _settings_in(directory: str) -> Settings | None:
 
 
 def _table(source: Path) -> dict[str, object] | None:
+    # Imported only when a pyproject.toml mentions the tool: most runs never parse TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         with source.open("rb") as stream:
             document = tomllib.load(stream)
