@@ -190,3 +190,10 @@ def test_inside_a_work_tree_git_is_asked_once_per_named_directory(
     calls = _git_calls(monkeypatch)
     assert found([tmp_path / "pkg"], root=tmp_path) == ["pkg/b.py"]
     assert [call[1] for call in calls] == ["ls-files"]
+
+
+def test_suffixes_as_path_suffix_reads_them(tmp_path: Path) -> None:
+    files(tmp_path, ".py", "..py", "a.py", "b.PY", "c.py.txt", "d.ipynb", "e.sh", ".sh", "f.")
+    expected = sorted(name for name in ("..py", "a.py", "d.ipynb", "e.sh")
+                      if Path(name).suffix in (".py", ".ipynb", ".sh"))
+    assert found([tmp_path], root=tmp_path) == expected

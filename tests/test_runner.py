@@ -479,3 +479,13 @@ def test_a_device_is_never_read_to_its_end(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(TNX)
     result = run([str(tmp_path)], Options(mode="check", jobs=2))
     assert [file.error for file in result.files] == [None, "not a regular file"]
+
+
+def test_a_screened_out_result_is_the_dataclass_s_own() -> None:
+    from tnx2nxdi.findings import FileResult
+
+    made = runner.screened_out("a/b.py")
+    assert made == FileResult("a/b.py", skipped=True)
+    assert vars(made) == vars(FileResult("a/b.py", skipped=True))
+    assert hash(made) == hash(FileResult("a/b.py", skipped=True))
+    assert made is not runner.screened_out("a/b.py")

@@ -14,6 +14,7 @@ system call per file: walking is a small part of a run's time (docs/performance.
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -191,7 +192,7 @@ def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
         directory, relative = pending.pop()
         try:
             with os.scandir(directory) as scan:
-                entries = sorted(scan, key=_name)
+                entries = sorted(scan, key=_NAME)
         except OSError:  # unreadable or vanished: os.walk's default is to pass over it
             continue
         excluder = excluders.of(directory)
@@ -213,8 +214,10 @@ def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
                 ):
                     below.append((prefix + child, child))
             elif (
+                # Path(name).suffix in SUFFIXES: a name that is its only dot and suffix
+                # (".py") has none
                 name.endswith(SUFFIXES)
-                and _suffix(name) in SUFFIXES
+                and name.rfind(".") > 0
                 and not (excluding and excluder.matches(prefix + child, name))
                 and (visible is None or child in visible.files)
             ):
@@ -222,15 +225,7 @@ def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
         pending.extend(reversed(below))
 
 
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
-
-
-def _suffix(name: str) -> str:
-    """``Path(name).suffix`` without making a Path (a name that starts with its only dot, like
-    ``.py``, has none)."""
-    dot = name.rfind(".")
-    return name[dot:] if 0 < dot < len(name) - 1 else ""
+_NAME = operator.attrgetter("name")
 
 
 def _skipped(directory: str, name: str, excluder: Excluder) -> bool:

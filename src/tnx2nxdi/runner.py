@@ -28,6 +28,7 @@ import gc
 import itertools
 import os
 import re
+import select
 import signal
 import stat
 import sys
@@ -182,7 +183,10 @@ class _Work:
         self.files.append(path)
         self.keys.append(self._key)
         self.regular.append(regular)
-        self.results.append(None)
+
+    def room(self) -> None:
+        """A result slot for every file added so far."""
+        self.results.extend([None] * (len(self.files) - len(self.results)))
 
     def add_all(self, entries: Iterable[tuple[str, bool]]) -> None:
         for path, regular in entries:
@@ -191,6 +195,7 @@ class _Work:
 
     def counted(self) -> None:
         """The walk is over: progress can be shown from here on."""
+        self.room()
         self.progress = _progress(self.stream, len(self.files))
         self.progress.advance(self.done)
 
@@ -209,7 +214,7 @@ class _Work:
     def settle(self, results: list[tuple[int, FileResult]], skipped: list[int]) -> None:
         files, all_results = self.files, self.results
         for index in skipped:
-            all_results[index] = FileResult(files[index], skipped=True)
+            all_results[index] = screened_out(files[index])
         for index, result in results:
             all_results[index] = result
         count = len(skipped) + len(results)
@@ -217,8 +222,22 @@ class _Work:
         self.progress.advance(count)
 
 
+_SCREENED_OUT = vars(FileResult("", skipped=True))
+
+
+def screened_out(path: str) -> FileResult:
+    """``FileResult(path, skipped=True)``, the result of nearly every file of a large tree, made
+    without the frozen dataclass's ``__init__`` (a ``setattr`` per field: it was a tenth of a run
+    over a tree without TNx). The same object: a test compares them."""
+    result: FileResult = object.__new__(FileResult)
+    state = vars(result)
+    state.update(_SCREENED_OUT)
+    state["path"] = path
+    return result
+
+
 def _last_separator(path: str) -> int:
-    if os.altsep:
+    if os.altsep:  # Windows: either separator may end the directory
         return max(path.rfind(os.sep), path.rfind(os.altsep))
     return path.rfind(os.sep)
 
@@ -235,7 +254,7 @@ def process_file(path: str, options: Options, cache: _Cache | None = None, *,
     except SourceError as error:
         return FileResult(path, error=str(error))
     if not needs_handler(data):
-        return FileResult(path, skipped=True)
+        return screened_out(path)
     return handle(path, data, options, cache)
 
 
@@ -533,6 +552,7 @@ def _batches(work: _Work, pool: _Pool, start: int, *, final: bool) -> int:
     """Hand out the files from ``start`` on in batches (``final``: the last one may be
     short); where the next batch starts."""
     end = len(work.files)
+    work.room()
     while end - start >= BATCH_SIZE or (final and start < end):
         stop = min(start + BATCH_SIZE, end)
         pool.submit(list(range(start, stop)), single=False)
@@ -551,7 +571,7 @@ def _screen_here(work: _Work, pool: _Pool) -> None:
             work.finish(index, FileResult(path, error=str(error)))
             continue
         if not needs_handler(data):
-            work.finish(index, FileResult(path, skipped=True))
+            work.finish(index, screened_out(path))
         elif (hit := _settled_here(work, index, data)) is not None:
             work.finish(index, hit)
         elif index == last and not pool.workers and not pool.pending:
@@ -618,6 +638,7 @@ class _Pool:
         self.pending: deque[_Task] = deque()
         self.failures = 0
         self.frozen = False
+        self.waiter = _Waiter()
 
     # feeding
 
@@ -665,6 +686,7 @@ class _Pool:
         child.close()
         worker = _Worker(process, parent)
         self.workers.append(worker)
+        self.waiter.add(worker)
         return worker
 
     def _send(self, worker: _Worker, task: _Task) -> None:
@@ -695,20 +717,13 @@ class _Pool:
 
     def pump(self, timeout: float | None) -> None:
         """Handle what the workers said (waiting up to ``timeout``), then hand out work."""
-        from multiprocessing.connection import wait
-
         if not self.workers:
             self._dispatch()
             return
-        owners: dict[Any, _Worker] = {}
-        for worker in self.workers:
-            owners[worker.connection] = worker
-            owners[worker.process.sentinel] = worker
-        for ready in wait(list(owners), timeout):
-            worker = owners[ready]
+        for worker, said in self.waiter.ready(self.workers, timeout):
             if worker not in self.workers:
                 continue  # already buried (its pipe and its process were both ready)
-            if ready is worker.connection:
+            if said:
                 self._receive(worker)
             else:
                 while worker in self.workers and _poll(worker.connection):
@@ -743,7 +758,7 @@ class _Pool:
     def _died(self, worker: _Worker) -> None:
         """A worker ended without being asked: its file gets the error, the files it had not
         reached go back to the queue."""
-        self.workers.remove(worker)
+        self._bury(worker)
         with contextlib.suppress(OSError):
             worker.connection.close()
         worker.process.join(timeout=5)
@@ -758,6 +773,10 @@ class _Pool:
         rest = [index for index in unresolved if index != culprit]
         if rest:
             self.pending.appendleft(_Task(rest, single=len(rest) == 1 and worker.tasks[0].single))
+
+    def _bury(self, worker: _Worker) -> None:
+        self.workers.remove(worker)
+        self.waiter.remove(worker)
 
     def _blame(self, index: int, how: str) -> None:
         options = self.work.options(index)
@@ -774,27 +793,20 @@ class _Pool:
     def stop(self) -> None:
         """Ask every worker to stop after its current file and wait until they have (reading
         what they still send, so none is stuck writing to its pipe)."""
-        from multiprocessing.connection import wait
-
         for worker in self.workers:
             with contextlib.suppress(OSError):
                 worker.connection.send(None)
         deadline = time.monotonic() + 60
         while self.workers and time.monotonic() < deadline:
-            sentinels: dict[Any, _Worker] = {
-                worker.process.sentinel: worker for worker in self.workers}
-            connections: dict[Any, _Worker] = {
-                worker.connection: worker for worker in self.workers}
-            for ready in wait([*sentinels, *connections], 1.0):
-                worker = sentinels.get(ready) or connections[ready]
-                if ready in connections:
+            for worker, said in self.waiter.ready(self.workers, 1.0):
+                if said:
                     try:
                         worker.connection.recv()
                         continue
                     except (EOFError, OSError):
                         pass
                 if worker in self.workers:
-                    self.workers.remove(worker)
+                    self._bury(worker)
                     worker.process.join(timeout=5)
 
     def close(self) -> None:
@@ -810,6 +822,44 @@ class _Pool:
         self.workers.clear()
         if self.frozen:
             gc.unfreeze()
+
+
+class _Waiter:
+    """Waits for the workers' pipes and processes. Where the platform has ``poll``, one poll
+    object serves the whole run (``multiprocessing.connection.wait`` builds a selector per call,
+    and the pool waits once per batch)."""
+
+    def __init__(self) -> None:
+        self.poll = select.poll() if hasattr(select, "poll") else None
+        self.owners: dict[int, tuple[_Worker, bool]] = {}
+
+    def add(self, worker: _Worker) -> None:
+        if self.poll is not None:
+            for descriptor, said in ((worker.connection.fileno(), True),
+                                     (worker.process.sentinel, False)):
+                self.owners[descriptor] = (worker, said)
+                self.poll.register(descriptor, select.POLLIN)
+
+    def remove(self, worker: _Worker) -> None:
+        if self.poll is not None:
+            for descriptor, (owner, _) in list(self.owners.items()):
+                if owner is worker:
+                    del self.owners[descriptor]
+                    self.poll.unregister(descriptor)
+
+    def ready(self, workers: list[_Worker], timeout: float | None) -> list[tuple[_Worker, bool]]:
+        """(worker, True) when its pipe has something, (worker, False) when it has ended."""
+        if self.poll is None:
+            from multiprocessing.connection import wait
+
+            owners: dict[Any, tuple[_Worker, bool]] = {}
+            for worker in workers:
+                owners[worker.connection] = (worker, True)
+                owners[worker.process.sentinel] = (worker, False)
+            return [owners[ready] for ready in wait(list(owners), timeout)]
+        milliseconds = None if timeout is None else int(timeout * 1000)
+        return [self.owners[descriptor] for descriptor, _ in self.poll.poll(milliseconds)
+                if descriptor in self.owners]
 
 
 def _poll(connection: multiprocessing.connection.Connection) -> bool:
