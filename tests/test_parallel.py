@@ -86,3 +86,25 @@ def test_pool_writes_every_python_fixture_as_expected(tmp_path: Path) -> None:
             assert render(file.findings) == findings.read_text(), source
             checked += 1
     assert checked >= 10
+
+
+def test_workers_started_the_platform_way_give_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where workers are not forked (Windows, macOS, a process with threads) they are spawned
+    by multiprocessing: same files, results and order as a serial run."""
+    import multiprocessing
+
+    from tnx2nxdi import runner
+
+    python = [path for path in INPUTS if path.suffix == ".py"][:12]
+    serial_root, spawned_root = tmp_path / "serial", tmp_path / "spawned"
+    _copy(python, serial_root)
+    _copy(python, spawned_root)
+    serial = run([str(serial_root)], Options(mode="write", jobs=1))
+    monkeypatch.setattr(runner, "_forks", lambda: False)
+    monkeypatch.setattr(runner, "_start_context", lambda: multiprocessing.get_context("spawn"))
+    spawned = run([str(spawned_root)], Options(mode="write", jobs=2))
+    assert _relative(spawned, spawned_root) == _relative(serial, serial_root)
+    for path in serial_root.rglob("*.py"):
+        assert (spawned_root / path.relative_to(serial_root)).read_bytes() == path.read_bytes()

@@ -85,8 +85,9 @@ class RunResult:
 
     @property
     def attention(self) -> int:
-        return sum(len(result.needs_attention) for result in self.files)
+        # Most files of a large tree have no findings: only the others are looked at.
+        return sum(len(result.needs_attention) for result in self.files if result.findings)
 
     @property
     def ignored(self) -> int:
-        return sum(len(result.ignored) for result in self.files)
+        return sum(len(result.ignored) for result in self.files if result.findings)

@@ -47,8 +47,6 @@ from tnx2nxdi.options import Options
 from tnx2nxdi.sources import SourceError, write_atomic
 
 if TYPE_CHECKING:
-    import multiprocessing.connection
-
     from tnx2nxdi.cache import Cache
     from tnx2nxdi.settings import Configuration
 
@@ -512,8 +510,8 @@ class _Log(_Progress):
 
 def _parallel(work: _Work, entries: Iterable[tuple[str, bool]], jobs: int, *,
               stream: bool) -> None:
-    context, forked = _context()
-    pool = _Pool(work, jobs, context, forked)
+    forked = _forks()
+    pool = _Pool(work, jobs, forked)
     try:
         rest = iter(entries)
         if forked and stream:
@@ -597,15 +595,22 @@ def _settled_here(work: _Work, index: int, data: bytes) -> FileResult | None:
     return hit
 
 
-def _context() -> tuple[Any, bool]:
-    """fork where it is safe (Linux, no other thread): workers start in milliseconds and share
-    the already imported modules; elsewhere the platform's default."""
-    import multiprocessing
+def _forks() -> bool:
+    """Workers are forked where that is safe (Linux, no other thread): they start in a
+    millisecond, share the modules already imported, and need no ``multiprocessing`` (whose
+    import alone costs half of what ``grep`` needs for 10,000 files). Elsewhere they are
+    started the platform's way (``multiprocessing``)."""
     import threading
 
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork"), True
-    return multiprocessing.get_context(), False
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def _start_context() -> Any:
+    """How workers start where they are not forked: the platform's default (spawn on Windows
+    and macOS)."""
+    import multiprocessing
+
+    return multiprocessing.get_context()
 
 
 @dataclass
@@ -617,8 +622,8 @@ class _Task:
 
 @dataclass
 class _Worker:
-    process: Any  # multiprocessing.process.BaseProcess
-    connection: multiprocessing.connection.Connection
+    process: Any  # _Forked, or a multiprocessing process
+    connection: Any  # _Channel, or a multiprocessing connection
     tasks: deque[_Task] = field(default_factory=deque)
     #: The file the worker said it is migrating.
     current: int | None = None
@@ -632,8 +637,8 @@ class _Pool:
     safe). The pipes carry only file numbers and paths to the workers (a batch is a few KB, at
     most two per worker), so a send never waits on a worker that is itself sending."""
 
-    def __init__(self, work: _Work, jobs: int, context: Any, forked: bool) -> None:
-        self.work, self.jobs, self.context, self.forked = work, jobs, context, forked
+    def __init__(self, work: _Work, jobs: int, forked: bool) -> None:
+        self.work, self.jobs, self.forked = work, jobs, forked
         self.workers: list[_Worker] = []
         self.pending: deque[_Task] = deque()
         self.failures = 0
@@ -671,20 +676,25 @@ class _Pool:
         return min(room, key=lambda worker: len(worker.tasks)) if room else None
 
     def _start(self) -> _Worker:
-        parent, child = self.context.Pipe(duplex=True)
         directory = self.work.cache.directory if self.work.cache is not None else None
-        process = self.context.Process(target=_worker_main, args=(child, directory), daemon=True)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()  # a forked copy of unwritten output would be written twice
         if self.forked:
             # Objects made so far stay out of the workers' garbage collection, so their pages
             # stay shared with this process instead of being copied into each worker.
             gc.freeze()
             self.frozen = True
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()  # a forked copy of unwritten output would be written twice
-        process.start()
-        child.close()
-        worker = _Worker(process, parent)
+            others = [descriptor for worker in self.workers
+                      for descriptor in worker.connection.descriptors()]
+            worker = _Worker(*_fork(directory, others))
+        else:
+            context = _start_context()
+            parent, child = context.Pipe(duplex=True)
+            process = context.Process(target=_worker_main, args=(child, directory), daemon=True)
+            process.start()
+            child.close()
+            worker = _Worker(process, parent)
         self.workers.append(worker)
         self.waiter.add(worker)
         return worker
@@ -835,8 +845,11 @@ class _Waiter:
 
     def add(self, worker: _Worker) -> None:
         if self.poll is not None:
-            for descriptor, said in ((worker.connection.fileno(), True),
-                                     (worker.process.sentinel, False)):
+            watched = [(worker.connection.fileno(), True)]
+            sentinel = getattr(worker.process, "sentinel", None)
+            if sentinel is not None:  # a forked worker's end shows as the end of its pipe
+                watched.append((sentinel, False))
+            for descriptor, said in watched:
                 self.owners[descriptor] = (worker, said)
                 self.poll.register(descriptor, select.POLLIN)
 
@@ -862,9 +875,108 @@ class _Waiter:
                 if descriptor in self.owners]
 
 
-def _poll(connection: multiprocessing.connection.Connection) -> bool:
+class _Channel:
+    """Pickled messages, each after its length, over two pipes: how this process and a forked
+    worker talk (what ``multiprocessing.Pipe`` does, without importing it)."""
+
+    def __init__(self, reading: int, writing: int) -> None:
+        self.reading, self.writing = reading, writing
+
+    def send(self, message: object) -> None:
+        import pickle
+
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        view = memoryview(len(data).to_bytes(8, "little") + data)
+        while view:
+            view = view[os.write(self.writing, view):]
+
+    def recv(self) -> Any:
+        import pickle
+
+        size = int.from_bytes(self._exactly(8), "little")
+        return pickle.loads(self._exactly(size))
+
+    def _exactly(self, size: int) -> bytes:
+        chunks, left = [], size
+        while left:
+            chunk = os.read(self.reading, min(left, 1 << 20))
+            if not chunk:
+                raise EOFError("the other end has closed the pipe")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def poll(self) -> bool:
+        return bool(select.select([self.reading], [], [], 0)[0])
+
+    def fileno(self) -> int:
+        return self.reading
+
+    def descriptors(self) -> tuple[int, int]:
+        return self.reading, self.writing
+
+    def close(self) -> None:
+        for descriptor in (self.reading, self.writing):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        self.reading = self.writing = -1
+
+
+class _Forked:
+    """A forked worker process, as much of ``multiprocessing.Process`` as the pool uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.exitcode: int | None = None
+
+    def join(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:
+                self.exitcode = -1
+                return
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+            elif deadline is not None and time.monotonic() >= deadline:
+                return
+            else:
+                time.sleep(0.001)
+
+    def is_alive(self) -> bool:
+        self.join(timeout=0)
+        return self.exitcode is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _fork(cache_directory: Path | None, others: list[int]) -> tuple[_Forked, _Channel]:
+    """A worker in a forked copy of this process; ``others``: the pipe ends of the workers
+    started before, which the new one must not hold (a worker notices that this process has
+    gone when its pipe closes, so no other process may keep it open)."""
+    tasks_read, tasks_write = os.pipe()
+    results_read, results_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: it never returns into the caller's code
+        code = 70
+        try:
+            for descriptor in (tasks_write, results_read, *others):
+                os.close(descriptor)
+            _worker_main(_Channel(tasks_read, results_write), cache_directory)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(tasks_read)
+    os.close(results_write)
+    return _Forked(pid), _Channel(results_read, tasks_write)
+
+
+def _poll(connection: Any) -> bool:
     try:
-        return connection.poll()
+        return bool(connection.poll())
     except (EOFError, OSError):
         return False
 
@@ -897,8 +1009,7 @@ def _remove_leftovers(path: str) -> None:
 # -- in a worker ----------------------------------------------------------------------------------
 
 
-def _worker_main(connection: multiprocessing.connection.Connection,
-                 cache_directory: Path | None) -> None:
+def _worker_main(connection: Any, cache_directory: Path | None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, the workers finish their file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = _Cache.make(cache_directory)
@@ -926,8 +1037,7 @@ def _worker_main(connection: multiprocessing.connection.Connection,
 
 
 def _work_on(
-    connection: multiprocessing.connection.Connection,
-    items: list[tuple[int, str, int, int]],
+    connection: Any, items: list[tuple[int, str, int, int]],
     table: dict[int, Options], cache: _Cache | None, inbox: deque[Any],
 ) -> bool:
     """Read, screen and migrate a task's files; False when the worker is to stop. Before each
