@@ -247,3 +247,20 @@ def test_configuration_objects_are_shared_per_pyproject(tmp_path: Path) -> None:
     assert first is configuration.options_for(str(package / "deeper" / "b.py"))
     assert first.ignore == frozenset()  # the flag was given: its value, not the file's
     assert configuration.options_for(str(tmp_path / "c.py")) is first
+
+
+def test_directories_reached_through_a_link_take_the_configuration_of_their_real_place(
+    tmp_path: Path,
+) -> None:
+    real = project(tmp_path / "real", '[tool.tnx2nxdi]\ncompiled-model-path = "/real"\n')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text(
+        '[tool.tnx2nxdi]\ncompiled-model-path = "/other"\n')
+    (tmp_path / "other" / "link").symlink_to(real, target_is_directory=True)
+    configuration = settings.Configuration(Options())
+    for directory in (str(tmp_path / "other" / "link" / ""), str(real / "")):
+        assert configuration.options_in(directory).compiled_model_path == "/real"
+    assert configuration.options_in(str(tmp_path / "other" / "")).compiled_model_path == (
+        "/other")
+    above = str(real / ".." / ".." / "..") + "/"  # real/src/pkg/../../.. is tmp_path
+    assert configuration.options_in(above).compiled_model_path is None

@@ -44,17 +44,24 @@ def gather(
     directory name anywhere; one with ``/`` matches an absolute path. ``exclude_in``, when given,
     replaces ``exclude`` with the globs of each directory (``settings.Configuration``).
     """
-    for path, _ in gather_entries(paths, exclude, force_exclude=force_exclude,
-                                  exclude_in=exclude_in):
-        yield path
+    for _, files, _ in gather_groups(paths, exclude, force_exclude=force_exclude,
+                                     exclude_in=exclude_in):
+        yield from files
 
 
-def gather_entries(
+#: A directory's files as :func:`gather_groups` hands them out: the directory as the start of
+#: their paths ("" for the current directory), the paths, and for each one byte, 1 where the
+#: walk saw a regular file (from the directory listing, no system call; 0 for a file named
+#: explicitly, which is not known).
+Group = tuple[str, list[str], bytes]
+
+
+def gather_groups(
     paths: Iterable[str], exclude: Sequence[str] = (), *, force_exclude: bool = False,
     exclude_in: ExcludeIn | None = None,
-) -> Iterator[tuple[str, bool]]:
-    """What :func:`gather` yields, each with whether the walk saw a regular file there (from
-    the directory listing, no system call; False for files named explicitly: not known)."""
+) -> Iterator[Group]:
+    """What :func:`gather` yields, directory by directory (a file named explicitly is a group
+    of its own): a run over a large tree handles its files a directory at a time."""
     excluders = _Excluders(exclude, exclude_in)
     explicit = [str(Path(raw)) for raw in paths]
     directories = {path for path in explicit if os.path.isdir(path)}
@@ -69,12 +76,24 @@ def gather_entries(
             continue
         if path not in directories:
             if seen is None or _add(seen, _real_file(path)):
-                yield path, False
+                yield path[:_last_separator(path) + 1], [path], b"\0"
             continue
-        real = os.path.realpath(path) if seen is not None else ""
-        for candidate, relative, regular in _walk(path, excluders):
-            if seen is None or _add(seen, os.path.join(real, relative)):
-                yield candidate, regular
+        real = os.path.join(os.path.realpath(path), "") if seen is not None else ""
+        for start, relative, names, regular in _walk(path, excluders):
+            if seen is not None:
+                kept = [index for index, name in enumerate(names)
+                        if _add(seen, real + relative + name)]
+                if len(kept) < len(names):
+                    names = [names[index] for index in kept]
+                    regular = bytearray(regular[index] for index in kept)
+            if names:
+                yield start, [start + name for name in names], bytes(regular)
+
+
+def _last_separator(path: str) -> int:
+    if os.altsep:  # Windows: either separator may end the directory
+        return max(path.rfind(os.sep), path.rfind(os.altsep))
+    return path.rfind(os.sep)
 
 
 def _add(seen: set[str], key: str) -> bool:
@@ -179,17 +198,18 @@ class _Excluders:
         return excluder
 
 
-def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
-    """``(path, path relative to root, regular file)`` of the files below ``root``: each
-    directory's files in name order, then its subdirectories in name order, as ``os.walk``
-    with sorted names. Other entries with a suffix (a FIFO) are yielded too: reading reports
-    them."""
+def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, list[str], bytearray]]:
+    """The files below ``root``, a directory at a time: ``(the directory as the start of its
+    paths, the same relative to root, the files' names, whether each is a regular file)``. Each
+    directory's files come in name order, then its subdirectories in name order, as with
+    ``os.walk`` and sorted names. Other entries with a suffix (a FIFO) are listed too: reading
+    reports them."""
     visible = _git_visible(root)
-    prefix = "" if root == os.curdir else root if root.endswith(os.sep) else root + os.sep
     separator = os.sep
-    pending = [(root, "")]
+    start = "" if root == os.curdir else root if root.endswith(separator) else root + separator
+    pending = [(root, start, "")]
     while pending:
-        directory, relative = pending.pop()
+        directory, start, relative = pending.pop()
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=_NAME)
@@ -197,31 +217,38 @@ def _walk(root: str, excluders: _Excluders) -> Iterator[tuple[str, str, bool]]:
             continue
         excluder = excluders.of(directory)
         excluding = bool(excluder)
-        below: list[tuple[str, str]] = []
+        below: list[tuple[str, str, str]] = []
+        names: list[str] = []
+        regular = bytearray()
         for entry in entries:
-            name = entry.name
-            child = relative + separator + name if relative else name
             if entry.is_symlink():  # links are never followed, files or directories
                 continue
+            name = entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                regular = not is_dir and entry.is_file(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
-                if not _skipped(prefix + child, name, excluder) and (
+                child = relative + name
+                if not _skipped(start + name, name, excluder) and (
                     visible is None or child in visible.directories
                 ):
-                    below.append((prefix + child, child))
+                    below.append((start + name, start + name + separator, child + separator))
             elif (
                 # Path(name).suffix in SUFFIXES: a name that is its only dot and suffix
                 # (".py") has none
                 name.endswith(SUFFIXES)
                 and name.rfind(".") > 0
-                and not (excluding and excluder.matches(prefix + child, name))
-                and (visible is None or child in visible.files)
+                and not (excluding and excluder.matches(start + name, name))
+                and (visible is None or relative + name in visible.files)
             ):
-                yield prefix + child, child, regular
+                names.append(name)
+                try:
+                    regular.append(entry.is_file(follow_symlinks=False))
+                except OSError:
+                    regular.append(False)
+        if names:
+            yield start, relative, names, regular
         pending.extend(reversed(below))
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import os
 import re
 import select
@@ -97,8 +96,8 @@ def run(
     broken configuration, in write mode before any file is touched. ``cache_directory``: keep and
     reuse results there (``tnx2nxdi.cache``)."""
     exclude_in = configuration.exclude_in if configuration is not None else None
-    entries = discovery.gather_entries(paths, options.exclude,
-                                       force_exclude=options.force_exclude, exclude_in=exclude_in)
+    groups = discovery.gather_groups(paths, options.exclude,
+                                     force_exclude=options.force_exclude, exclude_in=exclude_in)
     work = _Work(_OptionsTable(options, configuration), _Cache.make(cache_directory), progress)
     jobs = options.jobs if options.jobs >= 1 else available_cpus()
     if sys.platform == "win32":
@@ -107,9 +106,9 @@ def run(
         if jobs > 1:
             # Only a run that writes nothing may start on files before the walk is over: a
             # broken configuration met later must leave every file as it was.
-            _parallel(work, entries, jobs, stream=options.mode != "write")
+            _parallel(work, groups, jobs, stream=options.mode != "write")
         else:
-            work.add_all(entries)
+            work.add_all(groups)
             for index in range(len(work.files)):
                 work.finish(index, work.process(index))
     finally:
@@ -170,25 +169,21 @@ class _Work:
         self.done = 0
         #: Shown once the walk is over and the number of files is known.
         self.progress = _Progress()
-        self._directory: str | None = None
-        self._key = 0
 
-    def add(self, path: str, regular: bool) -> None:
-        directory = path[:_last_separator(path) + 1]  # files come directory by directory
-        if directory != self._directory:
-            self._key = self.table.number_in(directory)
-            self._directory = directory
-        self.files.append(path)
-        self.keys.append(self._key)
-        self.regular.append(regular)
+    def add(self, group: discovery.Group) -> None:
+        """A directory's files (``discovery.gather_groups``): one options lookup for them all."""
+        start, paths, regular = group
+        self.files += paths
+        self.keys += [self.table.number_in(start)] * len(paths)
+        self.regular += regular
 
     def room(self) -> None:
         """A result slot for every file added so far."""
         self.results.extend([None] * (len(self.files) - len(self.results)))
 
-    def add_all(self, entries: Iterable[tuple[str, bool]]) -> None:
-        for path, regular in entries:
-            self.add(path, regular)
+    def add_all(self, groups: Iterable[discovery.Group]) -> None:
+        for group in groups:
+            self.add(group)
         self.counted()
 
     def counted(self) -> None:
@@ -232,12 +227,6 @@ def screened_out(path: str) -> FileResult:
     state.update(_SCREENED_OUT)
     state["path"] = path
     return result
-
-
-def _last_separator(path: str) -> int:
-    if os.altsep:  # Windows: either separator may end the directory
-        return max(path.rfind(os.sep), path.rfind(os.altsep))
-    return path.rfind(os.sep)
 
 
 # -- one file -------------------------------------------------------------------------------------
@@ -508,15 +497,17 @@ class _Log(_Progress):
 # -- the pool -------------------------------------------------------------------------------------
 
 
-def _parallel(work: _Work, entries: Iterable[tuple[str, bool]], jobs: int, *,
+def _parallel(work: _Work, groups: Iterable[discovery.Group], jobs: int, *,
               stream: bool) -> None:
     forked = _forks()
     pool = _Pool(work, jobs, forked)
     try:
-        rest = iter(entries)
+        rest = iter(groups)
         if forked and stream:
-            for path, regular in itertools.islice(rest, PARALLEL_SCREEN_MIN):
-                work.add(path, regular)
+            for group in rest:
+                work.add(group)
+                if len(work.files) >= PARALLEL_SCREEN_MIN:
+                    break
         else:
             work.add_all(rest)
         if forked and len(work.files) >= PARALLEL_SCREEN_MIN:
@@ -533,12 +524,12 @@ def _parallel(work: _Work, entries: Iterable[tuple[str, bool]], jobs: int, *,
         pool.close()
 
 
-def _in_batches(work: _Work, pool: _Pool, rest: Iterator[tuple[str, bool]]) -> None:
+def _in_batches(work: _Work, pool: _Pool, rest: Iterator[discovery.Group]) -> None:
     """Workers read, screen and migrate batches of consecutive files, handed out while the walk
     goes on (``rest``: what it has not found yet)."""
     start = _batches(work, pool, 0, final=False)
-    for path, regular in rest:
-        work.add(path, regular)
+    for group in rest:
+        work.add(group)
         if len(work.files) - start >= BATCH_SIZE:
             start = _batches(work, pool, start, final=False)
             pool.pump(timeout=0)

@@ -64,6 +64,7 @@ class Configuration:
         self.flags = flags
         self.given = frozenset(given)
         self._settings: dict[str, Settings] = {}  # real directory -> its settings
+        self._reals: dict[str, str] = {}  # directory as written -> its real path
         self._by_directory: dict[str, Options] = {}  # directory as written -> options
         self._options: dict[Path | None, Options] = {}  # settings source -> options
 
@@ -93,7 +94,7 @@ class Configuration:
     def settings_of(self, directory: str) -> Settings:
         """The settings of the nearest ``pyproject.toml`` with our table at or above
         ``directory``."""
-        real = os.path.realpath(directory)
+        real = self._real(directory)
         chain = []
         found: Settings | None = None
         while True:
@@ -113,6 +114,20 @@ class Configuration:
         for visited in chain:
             self._settings[visited] = found
         return found
+
+    def _real(self, directory: str) -> str:
+        """``realpath(directory)``, from the parent's when the directory is no link: a walk
+        asks for every directory of a tree, and ``realpath`` costs a system call per part."""
+        known = self._reals.get(directory)
+        if known is None:
+            path = directory.rstrip(os.sep) or directory
+            parent, name = os.path.split(path)
+            if parent and name not in ("", os.curdir, os.pardir) and not os.path.islink(path):
+                known = os.path.join(self._real(os.path.join(parent, "")), name)
+            else:
+                known = os.path.realpath(directory or os.curdir)
+            self._reals[directory] = known
+        return known
 
     def _merge(self, found: Settings) -> Options:
         changes = {
