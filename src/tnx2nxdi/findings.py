@@ -77,7 +77,8 @@ class RunResult:
 
     @property
     def changed(self) -> list[FileResult]:
-        return [result for result in self.files if result.changed]
+        # ``migrated`` first: most files of a large tree were never migrated.
+        return [result for result in self.files if result.migrated is not None and result.changed]
 
     @property
     def errors(self) -> list[FileResult]:
