@@ -489,3 +489,21 @@ def test_a_screened_out_result_is_the_dataclass_s_own() -> None:
     assert vars(made) == vars(FileResult("a/b.py", skipped=True))
     assert hash(made) == hash(FileResult("a/b.py", skipped=True))
     assert made is not runner.screened_out("a/b.py")
+
+
+def test_screening_in_the_buffer_is_the_byte_screen(tmp_path: Path) -> None:
+    """What a worker screens in its reused buffer gives what needs_handler gives, and a marker
+    left in the buffer by a longer file before is not seen in a shorter one after it."""
+    texts = [PLAIN.encode(), TNX.encode(), b"x = 1\n" * 4000 + b"# transformers_neuronx\n",
+             *(b"y = 2\n# " + marker + b"\n" for marker in runner.PREFILTER_MARKERS),
+             b"import transformers\nneuron = 1\nVLLM_NONE = 2\n", b""]
+    long_with_marker = b"# " + b"#" * 200 + b" transformers_neuronx\n"
+    for text in texts:
+        (tmp_path / "long.py").write_bytes(long_with_marker)
+        (tmp_path / "short.py").write_bytes(text)
+        for name in ("long.py", "short.py"):
+            size = runner._peek(str(tmp_path / name), [runner._BUFFER])
+            if size < 0 or size >= runner._FIRST_READ:
+                continue  # read in full elsewhere
+            data = (tmp_path / name).read_bytes()
+            assert runner._passes(runner._BUFFER, size) == runner.needs_handler(data), text[:40]

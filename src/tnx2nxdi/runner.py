@@ -1027,6 +1027,37 @@ def _worker_main(connection: Any, cache_directory: Path | None) -> None:
         connection.close()
 
 
+#: A worker reads the files the walk listed as regular into this buffer, and screens them
+#: there: no bytes object is made for a file the screen rules out.
+_BUFFER = bytearray(_FIRST_READ)
+_READV = hasattr(os, "readv")
+
+
+def _peek(path: str, buffers: list[bytearray]) -> int:
+    """How many bytes of ``path`` were read into ``buffers[0]``; -1 when it could not be read
+    (``read_file`` then says why) or the platform cannot read into a buffer (Windows)."""
+    if not _READV:
+        return -1
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return -1
+    try:
+        return os.readv(descriptor, buffers)
+    except OSError:
+        return -1
+    finally:
+        os.close(descriptor)
+
+
+def _passes(buffer: bytearray, size: int) -> bool:
+    """``needs_handler`` on the first ``size`` bytes of ``buffer``."""
+    for gate in _GATES:
+        if buffer.find(gate, 0, size) >= 0:
+            return any(buffer.find(marker, 0, size) >= 0 for marker in PREFILTER_MARKERS)
+    return False
+
+
 def _work_on(
     connection: Any, items: list[tuple[int, str, int, int]],
     table: dict[int, Options], cache: _Cache | None, inbox: deque[Any],
@@ -1036,15 +1067,23 @@ def _work_on(
     the result, so that if it dies the parent knows which file did it and which are left."""
     results: list[tuple[int, FileResult]] = []
     skipped: list[int] = []
+    buffers = [_BUFFER]
     for index, path, number, regular in items:
-        try:
-            data = read_file(path, bool(regular))
-        except SourceError as error:
-            results.append((index, FileResult(path, error=str(error))))
-            continue
-        if not needs_handler(data):
-            skipped.append(index)
-            continue
+        size = _peek(path, buffers) if regular else -1
+        if 0 <= size < _FIRST_READ:
+            if not _passes(_BUFFER, size):
+                skipped.append(index)
+                continue
+            data = bytes(_BUFFER[:size])
+        else:
+            try:
+                data = read_file(path, bool(regular))
+            except SourceError as error:
+                results.append((index, FileResult(path, error=str(error))))
+                continue
+            if not needs_handler(data):
+                skipped.append(index)
+                continue
         while connection.poll():  # a stop request overtakes the batches waiting behind it
             inbox.append(connection.recv())
         if None in inbox:
