@@ -108,3 +108,37 @@ def test_workers_started_the_platform_way_give_the_same_results(
     assert _relative(spawned, spawned_root) == _relative(serial, serial_root)
     for path in serial_root.rglob("*.py"):
         assert (spawned_root / path.relative_to(serial_root)).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize("mode", ["write", "check"])
+def test_a_large_tree_in_a_git_work_tree_matches_a_serial_run(tmp_path: Path, mode: str) -> None:
+    """Over 1,000 files the workers read and screen batches too (handed out while the walk goes
+    on, in check mode): same results as a serial run, git's ignores applied the same way, and
+    the files git does not ignore (tracked or not) all processed."""
+    import subprocess
+
+    from tnx2nxdi import runner
+
+    default = [path for path in _groups()[()] if path.suffix == ".py"]
+    trees, results = [], []
+    for jobs in (1, 2):
+        root = tmp_path / f"j{jobs}"
+        copies = _copy(default, root / "fixtures")
+        for index in range(runner.PARALLEL_SCREEN_MIN):
+            plain = root / f"pkg{index // 100}" / f"mod_{index}.py"
+            plain.parent.mkdir(parents=True, exist_ok=True)
+            plain.write_text(f"VALUE_{index} = {index}\n")
+        (root / "ignored").mkdir()
+        (root / "ignored" / "serve.py").write_text(copies[0].read_text())
+        (root / ".gitignore").write_text("ignored/\n")
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "add", "pkg0"], cwd=root, check=True)  # the rest is untracked
+        result = run([str(root)], Options(mode=mode, jobs=jobs))
+        assert len(result.files) == len(copies) + runner.PARALLEL_SCREEN_MIN
+        assert not any("ignored" in file.path for file in result.files)
+        trees.append({path.relative_to(root): path.read_bytes() for path in root.rglob("*.py")})
+        results.append(_relative(result, root))
+    assert results[0] == results[1]
+    assert trees[0] == trees[1]
+    assert any(file.changed for file in results[0])

@@ -507,3 +507,16 @@ def test_screening_in_the_buffer_is_the_byte_screen(tmp_path: Path) -> None:
                 continue  # read in full elsewhere
             data = (tmp_path / name).read_bytes()
             assert runner._passes(runner._BUFFER, size) == runner.needs_handler(data), text[:40]
+
+
+def test_progress_over_a_tree_the_workers_screen(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches go out while the walk goes on: the bar appears once the total is known."""
+    monkeypatch.setattr(runner, "PROGRESS_DELAY", 0.0)
+    total = runner.PARALLEL_SCREEN_MIN + 50
+    _tree(tmp_path, tnx=2, plain=total - 2)
+    stream = Terminal()
+    result = run([str(tmp_path)], Options(mode="check", jobs=2), progress=stream)
+    assert len(result.files) == total and len(result.changed) == 2
+    drawn = stream.getvalue()
+    assert f"] {total}/{total} files" in drawn and drawn.endswith("\r")
