@@ -324,14 +324,15 @@ def _rest(descriptor: int) -> bytes:
 def _gates(markers: Sequence[bytes], width: int = 6) -> tuple[bytes, ...]:
     """A few byte strings such that every marker contains one of them: a file without any gate
     has no marker either. CPython finds a longer string faster (its search skips ahead by up to
-    the string's length), so gates are chosen greedily by markers covered times length: a
-    6-byte string shared by seven markers, and the two others whole, is a third cheaper than
-    three 6-byte gates and five times cheaper than the nine markers."""
+    the string's length), so gates are chosen greedily, by markers covered times length, among
+    the markers' ``width``-byte substrings and the markers themselves: a 6-byte string shared by
+    seven markers and the two others whole are a third cheaper than three 6-byte gates, and
+    five times cheaper than the nine markers."""
     left, gates = list(markers), []
     while left:
-        candidates = {
-            marker[start:end] for marker in left for start in range(len(marker))
-            for end in range(start + min(width, len(marker)), len(marker) + 1)
+        candidates = set(left) | {
+            marker[start:start + width] for marker in left
+            for start in range(len(marker) - width + 1)
         }
         best = max(candidates, key=lambda gate: (sum(gate in m for m in left) * len(gate), gate))
         gates.append(best)
