@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ def test_directory_without_write_permission(victim: Path, monkeypatch: pytest.Mo
     def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(sources.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     reported_error(run(str(victim)), victim, os.strerror(errno.EACCES))
     assert victim.read_text() == source()
 

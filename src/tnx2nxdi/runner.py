@@ -28,7 +28,6 @@ import gc
 import os
 import re
 import select
-import signal
 import stat
 import sys
 import time
@@ -941,6 +940,8 @@ class _Forked:
         return self.exitcode is None
 
     def kill(self) -> None:
+        import signal
+
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)
 
@@ -978,6 +979,8 @@ def _death(exitcode: int | None) -> str:
         return "it did not exit"
     if exitcode < 0:
         try:
+            import signal  # (its enum of every signal takes a while to build: only here)
+
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
@@ -1003,6 +1006,8 @@ def _remove_leftovers(path: str) -> None:
 
 def _worker_main(connection: Any, cache_directory: Path | None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, the workers finish their file.
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache = _Cache.make(cache_directory)
     table: dict[int, Options] = {}

@@ -8,7 +8,6 @@ import contextlib
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +87,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             target, os.W_OK
         ):
             raise SourceError("cannot write: the file is read-only")
+        import tempfile  # with shutil and the compression modules: only when writing
+
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".tnx2nxdi"
         )
