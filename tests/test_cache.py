@@ -1,6 +1,7 @@
 """The result cache: an unchanged file is not migrated twice, and nothing that changes a result
-ever gets an old one (the file, a setting, the target release, the tool, a file the migration
-reads). Whether a file was migrated is observed with a handler that counts its calls."""
+ever gets an old one (the file, a setting, the target release, the tool, a checkpoint config
+the migration reads). Whether a file was migrated is observed with a handler that counts its
+calls."""
 
 from __future__ import annotations
 
@@ -141,7 +142,9 @@ def test_edited_or_reinstalled_code_has_another_fingerprint(tmp_path: Path) -> N
     assert "libcst" in fingerprint and "nbformat" in fingerprint
 
 
-def test_a_result_that_reads_a_checkpoint_config_is_never_cached(tmp_path: Path) -> None:
+def test_a_changed_added_or_removed_checkpoint_config_is_a_miss(tmp_path: Path,
+                                                                counter: Counter) -> None:
+    """An auto-model program's family comes from its checkpoint's config.json."""
     root = tmp_path / "tree"
     (root / "ckpt").mkdir(parents=True)
     (root / "serve.py").write_text(
@@ -149,14 +152,42 @@ def test_a_result_that_reads_a_checkpoint_config_is_never_cached(tmp_path: Path)
         "model = NeuronAutoModelForCausalLM.from_pretrained('ckpt', tp_degree=8)\n"
         "model.to_neuron()\n"
     )
-    results = []
-    for model_type in ("llama", "mixtral"):
-        (root / "ckpt" / "config.json").write_text(json.dumps({"model_type": model_type}))
+    config = root / "ckpt" / "config.json"
+
+    def migrated() -> str:
         [file] = _run(root, tmp_path / "cache")
+        return file.migrated or ""
+
+    config.write_text(json.dumps({"model_type": "llama"}))
+    assert "NeuronLlamaForCausalLM" in migrated()
+    assert "NeuronLlamaForCausalLM" in migrated()
+    assert counter.paths == ["serve.py"]  # unchanged, config too: from the cache
+    config.write_text(json.dumps({"model_type": "mixtral"}))
+    assert "NeuronMixtralForCausalLM" in migrated()
+    config.unlink()
+    without = migrated()
+    [cold] = _run(root, tmp_path / "cold")  # what a run without the cache says
+    assert without == cold.migrated and "model = NeuronMixtral" not in without
+    config.write_text(json.dumps({"model_type": "mixtral"}))
+    assert "NeuronMixtralForCausalLM" in migrated()  # the entry of before, still right
+    assert counter.paths == ["serve.py"] * 4  # llama, mixtral, none, and the cold run
+
+
+def test_an_auto_model_program_moved_next_to_another_config_is_a_miss(
+    tmp_path: Path, counter: Counter
+) -> None:
+    program = ("from transformers_neuronx import NeuronAutoModelForCausalLM\n"
+               "model = NeuronAutoModelForCausalLM.from_pretrained('ckpt')\n"
+               "model.to_neuron()\n")
+    results = []
+    for name, family in (("a", "llama"), ("b", "mixtral")):
+        (tmp_path / name / "ckpt").mkdir(parents=True)
+        (tmp_path / name / "ckpt" / "config.json").write_text(json.dumps({"model_type": family}))
+        (tmp_path / name / "serve.py").write_text(program)
+        [file] = _run(tmp_path / name, tmp_path / "cache")
         results.append(file.migrated or "")
-    assert "NeuronLlamaForCausalLM" in results[0]
-    assert "NeuronMixtralForCausalLM" in results[1]
-    assert not list((tmp_path / "cache").rglob("*.json"))
+    assert "NeuronLlamaForCausalLM" in results[0] and "NeuronMixtralForCausalLM" in results[1]
+    assert len(counter.paths) == 2
 
 
 def test_write_mode_rewrites_a_file_the_cache_knows(tree: Path, tmp_path: Path) -> None:
@@ -253,7 +284,7 @@ READERS = {"open", "read_text", "read_bytes", "exists", "is_file", "is_dir", "it
            "rglob", "listdir", "scandir", "stat", "lstat", "which", "cwd", "getcwd", "getenv",
            "load"}
 ALLOWED = {
-    ("models.py", "read_text"): "the checkpoint's config.json: cache.AUTO_MODEL_READERS",
+    ("models.py", "read_text"): "the checkpoint's config.json: cache.checkpoint_configs",
     ("models.py", "cwd"): "only without a path (standard input), which is not cached",
     ("shell.py", "which"): "the bash that checks scripts: in the key of shell scripts",
 }

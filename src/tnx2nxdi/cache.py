@@ -12,11 +12,13 @@ is a hash of everything the result depends on:
   another), the Python running it, and the installed LibCST and nbformat (same fingerprint);
 - for shell scripts, the ``bash`` that checks them (``bash -n``).
 
-A result is never taken from the cache for a file whose migration reads other files: a program
-that builds a model with an auto-model class reads the checkpoint's ``config.json`` next to it
-(``AUTO_MODEL_READERS``), and that file can change while the program does not. Internal errors are
-never stored. An entry that cannot be read is a miss. In write mode a file that would change is
-migrated again (its new bytes are what is written).
+One migration reads another file: a program that builds a model with an auto-model class
+(``AUTO_MODEL_READERS``) has the family read from the ``config.json`` of the checkpoint it
+names, a string literal, relative to the program's directory (``steps/models.py``). For such a
+program the key also holds, for every string literal of the program, the bytes of
+``LITERAL/config.json`` (or that there is none): a changed, added or removed config is a miss.
+Internal errors are never stored. An entry that cannot be read is a miss. In write mode a file
+that would change is migrated again (its new bytes are what is written).
 
 Entries are small JSON files named by their key, written atomically, in the user's cache
 directory (``~/.cache/tnx2nxdi`` on Linux, or ``$XDG_CACHE_HOME/tnx2nxdi``;
@@ -49,7 +51,7 @@ ENV_DIRECTORY = "TNX2NXDI_CACHE_DIR"
 #: The layout of entries; a change makes every older entry unreachable.
 FORMAT = "1"
 #: Bytes whose presence means the migration may read a file next to the program (the
-#: checkpoint's config.json of an auto-model class): such results are never cached.
+#: checkpoint's config.json of an auto-model class): see ``checkpoint_configs``.
 AUTO_MODEL_READERS: tuple[bytes, ...] = tuple(sorted(
     {name.rsplit(".", 1)[-1].encode() for name in AUTO_MODEL_CLASSES}
 ))
@@ -89,11 +91,14 @@ class Cache:
         not be cached."""
         import hashlib
 
-        if any(reader in data for reader in AUTO_MODEL_READERS):
-            return None
         kind = kind_for(path).name
         digest = hashlib.sha256(self._fingerprint())
         digest.update(_settings(options, kind).encode())
+        if any(reader in data for reader in AUTO_MODEL_READERS):
+            configs = checkpoint_configs(data, path)
+            if configs is None:
+                return None
+            digest.update(configs)
         digest.update(b"\0")
         digest.update(data)
         return digest.hexdigest()
@@ -143,6 +148,43 @@ class Cache:
         if self._tool is None:
             self._tool = tool_fingerprint().encode("utf-8", "surrogateescape")
         return self._tool
+
+
+def checkpoint_configs(data: bytes, path: str) -> bytes | None:
+    """What a migration of ``data`` (read from ``path``) may read besides it: the
+    ``config.json`` of every string literal of the program taken as a checkpoint directory,
+    relative to the program's directory (the auto-model step reads the config of the checkpoint
+    literal it is given). The bytes of each, or that it cannot be read; None when the program
+    cannot be tokenized (its result is then not cached)."""
+    import ast
+    import hashlib
+    import io
+    import tokenize
+
+    try:
+        tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return None
+    literals = set()
+    for token in tokens:
+        if token.type == tokenize.STRING:
+            try:
+                value = ast.literal_eval(token.string)
+            except (ValueError, SyntaxError):
+                continue  # an f-string: never read as a path
+            if isinstance(value, str):
+                literals.add(value)
+    base = Path(path).parent
+    found = []
+    for literal in sorted(literals):
+        config = Path(literal) / "config.json" if Path(literal).is_absolute() else (
+            base / literal / "config.json")
+        try:
+            state = hashlib.sha256(config.read_bytes()).hexdigest()
+        except (OSError, ValueError):
+            state = "unreadable"
+        found.append(f"{literal!r} {state}")
+    return "\n".join(found).encode("utf-8", "surrogateescape")
 
 
 def cacheable(result: FileResult) -> bool:
