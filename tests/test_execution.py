@@ -1,14 +1,19 @@
 """Design §7.2: every migrated fixture asks the (strict, fake) NxDI runtime for what the original
 asked the (fake) TNx runtime for — same model family and effective configuration, same compile /
-load / generate order, same sampling settings. A misspelled or invented NxDI keyword fails here."""
+load / generate order, same sampling settings. A misspelled or invented NxDI keyword fails here,
+and so does every check of the real NxDI the fake knows (see tests/fakes/nxdi): the local
+checkpoints the original read are there for the migration, a hub id is not a local directory."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.execution import compare, requested, run_program
+from tests.execution import compare, requested, run_pair
 from tests.helpers import FIXTURES
 from tests.test_fixtures import _id, _options
 
@@ -19,7 +24,56 @@ NOT_EXECUTABLE = {
 }
 #: Directories a fixture's program expects to find (for example artifacts of an earlier run).
 EXISTING_DIRS = {"lifecycle/reload_saved_artifacts": ("neuron_artifacts",)}
+#: Checkpoints a fixture's programs read whose config.json must differ from the fake's defaults
+#: (32 attention heads, 8 KV heads, ...): fixture -> {path as the program names it: config.json}.
+#: The checkpoints the original reads are created for both programs either way.
+CHECKPOINT_CONFIGS: dict[str, dict[str, dict[str, Any]]] = {}
+_HUB_ID = ("{when}: NxDI 2.29 reads the checkpoint weights from '{id}/', a Hugging Face hub id "
+           "with the trailing '/' NxDI's normalize_path adds: not a local directory, and not a "
+           "valid repo id (HFValidationError)")
+_LOAD = "load() shards the weights (save_sharded_checkpoint=False)"
+#: Migration bugs the strict fake NxDI finds in fixtures (real NxDI fails these programs the same
+#: way; they are being fixed): fixture -> the fake's message (the part naming the failing check).
+#: Each is a strict xfail that only this failure satisfies: once the migration is fixed the test
+#: passes, which fails the run until the entry goes; any other failure fails the test as well.
+KNOWN_MIGRATION_BUGS: dict[str, str] = {
+    "config/every_guide_option":
+        "AssertionError: Could not find modules_to_not_convert for quantized model.",
+    "config/quantization_in_variable":
+        "NxDIConfigWarning: NeuronConfig(...): UserWarning: modules_to_not_convert is not "
+        "provided. Assuming all modules will be quantized.",
+    "generation/hf_adapter": _HUB_ID.format(when=_LOAD, id="meta-llama/Llama-2-7b-chat-hf"),
+    "lifecycle/compile_and_sample": _HUB_ID.format(when=_LOAD, id="meta-llama/Meta-Llama-3-8B"),
+    "model_classes/mixtral": _HUB_ID.format(when=_LOAD, id="mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    "model_classes/serving_class": _HUB_ID.format(when=_LOAD, id="meta-llama/Llama-2-7b-chat-hf"),
+    "notebooks/llama_sampling": _HUB_ID.format(when=_LOAD, id="meta-llama/Meta-Llama-3-8B"),
+}
 PAIRS = sorted(FIXTURES.glob("*/*.in.py"))
+
+
+class KnownMigrationBug(Exception):
+    """A fixture failed the way its KNOWN_MIGRATION_BUGS entry says."""
+
+
+def known_bug_param(fixture: str, value: Any) -> Any:
+    """`value` as a test parameter, a strict xfail when `fixture` has a known migration bug."""
+    if fixture not in KNOWN_MIGRATION_BUGS:
+        return value
+    mark = pytest.mark.xfail(strict=True, raises=KnownMigrationBug,
+                             reason=KNOWN_MIGRATION_BUGS[fixture])
+    return pytest.param(value, marks=mark)
+
+
+@contextlib.contextmanager
+def expect_known_bug(fixture: str) -> Iterator[None]:
+    """Turn the failure KNOWN_MIGRATION_BUGS names for `fixture` into KnownMigrationBug."""
+    try:
+        yield
+    except Exception as error:
+        known = KNOWN_MIGRATION_BUGS.get(fixture)
+        if known is not None and known in f"{type(error).__name__}: {error}":
+            raise KnownMigrationBug(known) from error
+        raise
 
 
 def _executable(source: Path) -> bool:
@@ -27,20 +81,29 @@ def _executable(source: Path) -> bool:
     return _id(source) not in NOT_EXECUTABLE and "transformers_neuronx" not in expected
 
 
-@pytest.mark.parametrize("source", [p for p in PAIRS if _executable(p)], ids=_id)
+@pytest.mark.parametrize("source", [known_bug_param(_id(p), p) for p in PAIRS if _executable(p)],
+                         ids=_id)
 def test_migration_requests_what_the_original_requested(source: Path, tmp_path: Path) -> None:
     expected = source.with_name(source.name.replace(".in.py", ".out.py"))
     version = str(_options(source).get("target_version", "2.29"))
     for side in ("tnx", "nxdi"):
         for directory in ("", *EXISTING_DIRS.get(_id(source), ())):
-            (tmp_path / side / directory).mkdir(exist_ok=True)
-    original = run_program(source.read_text(), "tnx", tmp_path=tmp_path / "tnx")
-    migrated = run_program(expected.read_text(), "nxdi", tmp_path=tmp_path / "nxdi",
-                           nxdi_version=version)
-    assert requested(original), "the original asked the runtime for nothing"
-    assert compare(original, migrated) == []
+            (tmp_path / side / directory).mkdir(parents=True, exist_ok=True)
+    with expect_known_bug(_id(source)):
+        original, migrated = run_pair(source.read_text(), expected.read_text(),
+                                      tmp_path=tmp_path, nxdi_version=version,
+                                      checkpoints=CHECKPOINT_CONFIGS.get(_id(source)))
+        assert requested(original), "the original asked the runtime for nothing"
+        assert compare(original, migrated) == []
 
 
 def test_most_fixtures_are_executed() -> None:
     executed = [p for p in PAIRS if _executable(p)]
     assert len(executed) >= len(PAIRS) // 2
+
+
+def test_known_migration_bugs_name_executed_fixtures() -> None:
+    """A table entry for a fixture that no longer exists or runs would excuse nothing."""
+    executed = {_id(p) for p in PAIRS if _executable(p)}
+    notebooks = {f"notebooks/{p.name.split('.')[0]}" for p in FIXTURES.glob("notebooks/*.in.ipynb")}
+    assert set(KNOWN_MIGRATION_BUGS) <= executed | notebooks

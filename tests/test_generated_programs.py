@@ -24,9 +24,13 @@ the same request (not because the migration may differ):
   (``_padding``) and compared whenever the program asks for a padding side; a program that
   does not must not get one written out.
 
-Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences they
-explain; each has a strict xfail regression test below, so fixing the bug fails that test and the
-entry must go.
+Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences (or
+the error of the migrated program) they explain; each has a strict xfail regression test below, so
+fixing the bug fails that test and the entry must go.
+
+Checkpoints: the local checkpoints the TNx program reads are created for its migration
+(``provisioned_checkpoints``); a hub id stays a hub id, which NxDI's application classes cannot
+read weights from.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from tests.execution import compare, run_program
+from tests.execution import compare, provisioned_checkpoints, run_program
 from tests.tnx_programs import (
     ALL_OPTIONS,
     DRAWN_TOGETHER,
@@ -97,10 +101,41 @@ class KnownBug:
     error: re.Pattern[str] | None = None
 
 
-#: Open migration bugs: none at the moment. The three this test found first (sampling with
-#: on-device generation, the adapter import in another method, left padding with continuous
-#: batching) were fixed in 6ddc223; their programs stay below as regression tests.
-KNOWN_BUGS: dict[str, KnownBug] = {}
+def _hub_checkpoint(program: Program) -> bool:
+    return not program.checkpoint.startswith(("/", "."))
+
+
+def _quantized(program: Program) -> bool:
+    return any(name == "quant" for name, _ in program.subconfigs)
+
+
+def _qkv_kernel_without_fused_qkv(program: Program) -> bool:
+    options = dict(program.neuron_config)
+    return options.get("fused_rmsnorm_qkv") == "True" and options.get("fuse_qkv") != "True"
+
+
+#: Open migration bugs, found once the strict fake NxDI learnt the real NxDI's checks (the first
+#: three this test found, fixed in 6ddc223, keep their programs below as regression tests):
+#: a hub id reaches the application class, which reads weights from the normalized "org/name/";
+#: quantized=True comes without modules_to_not_convert (NxDI 2.22+ warns, or asserts with
+#: qkv_kernel_enabled) and without a quantized checkpoint; fused_rmsnorm_qkv becomes
+#: qkv_kernel_enabled without fused_qkv=True, which NxDI asserts on while compiling.
+KNOWN_BUGS: dict[str, KnownBug] = {
+    "hub-id-checkpoint": KnownBug(
+        affects=_hub_checkpoint,
+        error=re.compile(r"(FileNotFoundError|HFValidationError): .*reads the checkpoint weights "
+                         r"from '[^']+', a Hugging Face hub id")),
+    "quantized-without-modules-to-not-convert": KnownBug(
+        affects=_quantized,
+        error=re.compile(r"(NxDIConfigWarning: .*modules_to_not_convert is not provided|"
+                         r"AssertionError: Could not find modules_to_not_convert)")),
+    "quantized-checkpoint-never-created": KnownBug(
+        affects=_quantized,
+        error=re.compile(r"FileNotFoundError: Quantized checkpoint file not found")),
+    "qkv-kernel-without-fused-qkv": KnownBug(
+        affects=_qkv_kernel_without_fused_qkv,
+        error=re.compile(r"AssertionError: QKV kernel only supported when fused_qkv is TRUE")),
+}
 
 
 # --- normalization -------------------------------------------------------------------------------
@@ -193,6 +228,7 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
         for path in sides.values():
             (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
         tnx = run_program(source, "tnx", tmp_path=sides["tnx"])
+        checkpoints = provisioned_checkpoints(tnx)  # the local checkpoints the original read
         migration = _migrate(source, Options(target_version=target))
         note(migration.code)
         manual = sorted({f.code for f in migration.findings if not f.fixed})
@@ -205,7 +241,7 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
             return []
         try:
             nxdi = run_program(migration.code, "nxdi", tmp_path=sides["nxdi"],
-                               nxdi_version=target)
+                               nxdi_version=target, checkpoints=checkpoints)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             for name, bug in KNOWN_BUGS.items():
@@ -258,11 +294,37 @@ LEFT_PADDING_WITH_CONTINUOUS_BATCHING = Program(
     neuron_config=(("padding_side", "'left'"),),
     subconfigs=(("continuous_batching", (("max_num_seqs", "4"),)),), save=None, batch_size=4,
 )
+HUB_ID_CHECKPOINT = Program(
+    family="llama", checkpoint="meta-llama/Meta-Llama-3-8B", imports="names", config="none",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(), subconfigs=(),
+    save=None, samples=(Sample((("sequence_length", "128"),)),),
+)
+QUANTIZED = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(("quant", (("quant_dtype", "'s8'"),)),), save=None,
+    samples=(Sample((("sequence_length", "128"),)),),
+)
+QKV_KERNEL_WITHOUT_FUSED_QKV = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),),
+    neuron_config=(("fused_rmsnorm_qkv", "True"),), subconfigs=(), save=None,
+)
 REGRESSIONS = {
     "sample-with-on-device-generation": ON_DEVICE_GENERATION_SAMPLE,
     "adapter-import-in-another-method": ADAPTER_IN_OTHER_METHOD,
     "left-padding-with-continuous-batching": LEFT_PADDING_WITH_CONTINUOUS_BATCHING,
+    "hub-id-checkpoint": HUB_ID_CHECKPOINT,
+    "quantized-without-modules-to-not-convert": QUANTIZED,
+    "quantized-checkpoint-never-created": QUANTIZED,
+    "qkv-kernel-without-fused-qkv": QKV_KERNEL_WITHOUT_FUSED_QKV,
 }
+#: The release each regression runs for (where its bug shows first).
+REGRESSION_TARGETS = {"quantized-checkpoint-never-created": "2.21"}
+
+
+class KnownMigrationBug(Exception):
+    """The migrated program failed the way its KNOWN_BUGS entry says."""
 
 
 def test_every_known_bug_has_a_regression_program_it_affects() -> None:
@@ -270,16 +332,32 @@ def test_every_known_bug_has_a_regression_program_it_affects() -> None:
         assert name in REGRESSIONS and bug.affects(REGRESSIONS[name])
 
 
-@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def _regression_param(name: str) -> Any:
+    if name not in KNOWN_BUGS:
+        return name
+    mark = pytest.mark.xfail(strict=True, raises=KnownMigrationBug,
+                             reason=f"known migration bug {name!r}")
+    return pytest.param(name, marks=mark)
+
+
+@pytest.mark.parametrize("name", [_regression_param(name) for name in sorted(REGRESSIONS)])
 def test_regression(name: str) -> None:
-    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail:
-    fixing it makes this test fail until the KNOWN_BUGS entry goes."""
+    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail
+    that only its own failure satisfies: fixing it makes this test pass, which fails the run
+    until the KNOWN_BUGS entry goes; any other failure fails it too."""
     program = REGRESSIONS[name]
-    if name in KNOWN_BUGS:
-        pytest.xfail(f"known migration bug {name!r}")  # pragma: no cover - none open
+    target = REGRESSION_TARGETS.get(name, DEFAULT_TARGET_VERSION)
     source = program.render()
     with tempfile.TemporaryDirectory() as directory:
         tnx = run_program(source, "tnx", tmp_path=Path(directory))
-        migration = _migrate(source)
-        nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory))
+        migration = _migrate(source, Options(target_version=target))
+        try:
+            nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory),
+                               nxdi_version=target, checkpoints=provisioned_checkpoints(tnx))
+        except Exception as error:
+            bug = KNOWN_BUGS.get(name)
+            if bug is not None and bug.error is not None and bug.error.match(
+                    f"{type(error).__name__}: {error}"):
+                raise KnownMigrationBug(name) from error
+            raise
     assert compare(*_normalized(program, migration, tnx, nxdi)) == []
