@@ -326,6 +326,16 @@ def test_nxdi_downloaded_checkpoint_runs_everywhere(version: str, tmp_path: Path
     assert _kinds(events)[-2:] == ["compile", "load"]
 
 
+def test_snapshot_download_into_a_local_dir(tmp_path: Path) -> None:
+    _nxdi("from huggingface_hub import snapshot_download\n"
+          "path = snapshot_download('mistralai/Mixtral-8x7B-v0.1', local_dir='local-models/m')\n"
+          "assert path == 'local-models/m'\n"
+          "cfg = MixtralInferenceConfig(MoENeuronConfig(tp_degree=8),"
+          " load_config=load_pretrained_config(path))\n"
+          "model = NeuronMixtralForCausalLM(path, cfg)\n" + COMPILE_LOAD, tmp_path)
+    assert (tmp_path / "local-models" / "m" / "config.json").is_file()
+
+
 @pytest.mark.parametrize("repo_id", ["meta-llama/Meta-Llama-3-8B/", "/models/llama", "a--b"])
 def test_snapshot_download_validates_the_repo_id(repo_id: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Repo id must be"):
@@ -338,6 +348,8 @@ def test_snapshot_download_validates_the_repo_id(repo_id: str, tmp_path: Path) -
     ("NeuronLlamaForCausalLM('/m/nowhere')", FileNotFoundError),
     ("NeuronLlamaForCausalLM('/m/mixtral', LlamaInferenceConfig(NeuronConfig(), "
      "load_config=load_pretrained_config('/m/mixtral')))", TypeError),  # weights would not convert
+    ("NeuronMixtralForCausalLM('/m/llama', MixtralInferenceConfig(MoENeuronConfig(), "
+     "load_config=load_pretrained_config('/m/llama')))", AssertionError),  # no experts in it
 ])
 def test_nxdi_application_class_needs_its_checkpoint(body: str, error: type[Exception],
                                                      tmp_path: Path) -> None:
@@ -625,6 +637,26 @@ tnx.LlamaForSampling.from_pretrained('/models/llama-2-7b', tp_degree=2).to_neuro
 def test_tnx_validation(body: str, error: type[Exception], tmp_path: Path) -> None:
     with pytest.raises(error):
         _tnx(body, tmp_path)
+
+
+@pytest.mark.parametrize("tp, checkpoint, flash_decoding", [
+    (8, {}, True),
+    (2, {}, None),  # 8 KV heads over 2 ranks: TNx asserts
+    (2, {"num_key_value_heads": 32}, False),  # MHA: TNx turns shard_over_sequence off
+])
+def test_tnx_shard_over_sequence(tp: int, checkpoint: dict, flash_decoding: bool | None,
+                                 tmp_path: Path) -> None:
+    program = ("import transformers_neuronx as tnx\n"
+               f"m = tnx.LlamaForSampling.from_pretrained('/m/llama', tp_degree={tp},"
+               " neuron_config=tnx.NeuronConfig(shard_over_sequence=True))\n"
+               "m.to_neuron()\n")
+    if flash_decoding is None:
+        with pytest.raises(AssertionError, match="not divisble by n_kv_heads 8"):
+            run_program(program, "tnx", tmp_path=tmp_path, checkpoints={"/m/llama": checkpoint})
+        return
+    events = run_program(program, "tnx", tmp_path=tmp_path, checkpoints={"/m/llama": checkpoint})
+    config = requested(events)[0]["config"]
+    assert config.get("flash_decoding_enabled", False) is flash_decoding
 
 
 def test_tnx_llama_ignores_unknown_kwargs_and_normalizes(tmp_path: Path) -> None:
