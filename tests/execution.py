@@ -35,7 +35,8 @@ SANDBOX_ENV = "TNX2NXDI_FAKE_SANDBOX"
 PROVISION_ENV = "TNX2NXDI_FAKE_PROVISION_CHECKPOINTS"
 _FAKE_MODULES = ("torch", "transformers", "vllm", "huggingface_hub", *SIDES.values(),
                  "_fake_recorder", "_fake_vocab", "_fake_fs")
-_CLEARED_ENV = ("VLLM_NEURON_FRAMEWORK", "NEURON_LOGICAL_NC_CONFIG")
+_CLEARED_ENV = ("VLLM_NEURON_FRAMEWORK", "NEURON_LOGICAL_NC_CONFIG", "NEURON_RANK_ID",
+                "NEURON_LOCAL_TP", "NEURON_PP_STAGES")
 _FAMILY_ON_NXDI = {"mistral": "llama"}  # Mistral runs on the NxDI Llama classes
 _NOT_COMPARED_CONFIG_KEYS = frozenset({"quantized_checkpoints_path", "save_sharded_checkpoint"})
 _ALWAYS_COMPARED_SETTINGS = ("max_length", "do_sample")
@@ -139,11 +140,12 @@ def run_pair(
     checkpoints: Checkpoints | None = None,
 ) -> tuple[list[Event], list[Event]]:
     """Run a TNx program in tmp_path/tnx, then its migration in tmp_path/nxdi with the same
-    checkpoints: the declared `checkpoints` and those the TNx run provisioned."""
+    checkpoints: the declared `checkpoints` and those the TNx run provisioned. Both sides use
+    `nxdi_version`'s words (the TNx side states its request in them)."""
     for side in SIDES:
         (Path(tmp_path) / side).mkdir(parents=True, exist_ok=True)
     tnx = run_program(tnx_source, "tnx", tmp_path=Path(tmp_path) / "tnx",
-                      checkpoints=checkpoints)
+                      nxdi_version=nxdi_version, checkpoints=checkpoints)
     local = {**provisioned_checkpoints(tnx), **(checkpoints or {})}
     nxdi = run_program(nxdi_source, "nxdi", tmp_path=Path(tmp_path) / "nxdi",
                        nxdi_version=nxdi_version, checkpoints=local)
@@ -177,7 +179,7 @@ def requested(events: Sequence[Event]) -> list[Event]:
     Kept: model_init (family as recorded, config), compile (with NxDI's effective
     save_sharded_checkpoint), load, save (sharded_weights), generate / hf_cpu_generate settings
     (max_length, do_sample, top_k, top_p, temperature), vllm_engine and vllm_generate. Paths,
-    reset, load_request, checkpoint, save_quantized and snapshot_download are dropped.
+    reset, load_request, checkpoint, save_quantized and hub_download are dropped.
     Projecting twice gives the same result.
     """
     projected = (_project(event) for event in events)
