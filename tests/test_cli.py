@@ -254,8 +254,14 @@ def test_list_rules_covers_the_registry() -> None:
 def test_explain_prints_before_after_and_the_docs_link() -> None:
     result = invoke("--explain", "TNX303")
     assert result.exit_code == 0
-    assert "Before:\n    NeuronConfig(attention_layout='BSH')" in result.output
+    assert ("Before (a Python program):\n"
+            "    from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+            "\n"
+            '    neuron_config = NeuronConfig(attention_layout="BSH")\n') in result.output
     assert "After:\n" in result.output
+    assert "    # TODO(tnx2nxdi): TNX303 attention_layout=" in result.output
+    notebook = invoke("--explain", "TNX102").output
+    assert "Before (a notebook code cell):\n    %pip install" in notebook
     assert result.output.rstrip().endswith("Docs: docs/rules.md#tnx303")
     unknown = invoke("--explain", "TNX7")
     assert unknown.exit_code == 2 and "--list-rules" in unknown.output
