@@ -54,7 +54,7 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--ignore", multiple=True, callback=_codes, metavar="CODES",
               help="Do not report these rule codes or prefixes.")
 @click.option("--target-version", type=click.Choice(TARGET_VERSIONS), default=TARGET_VERSIONS[-1],
-              show_default=True, help="NxDI release whose names and defaults apply.")
+              show_default=True, help="NxDI release whose defaults apply.")
 @click.option("--compiled-model-path", metavar="PATH",
               help="Compile directory for programs that never saved one "
                    "[default: a directory named after the model].")

@@ -263,10 +263,6 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
     ),
 )
 
-#: Keywords a TNx model class takes itself; anything else passed to Llama/Mistral/Mixtral
-#: ``from_pretrained`` is silently ignored by TNx (tnx_api.md §3.2), so it is dropped too.
-FROM_PRETRAINED_STRUCTURAL = ("neuron_config",)
-
 NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule("fuse_qkv", ("fused_qkv",), Translation.COPY, "renamed", _G, tnx_default=False),
     OptionRule(
@@ -499,18 +495,18 @@ OPTION_BY_NAME: Mapping[str, OptionRule] = {
 # Release differences (--target-version)
 # --------------------------------------------------------------------------------------------
 
+#: Only defaults differ by release in what tnx2nxdi writes. Every NxDI keyword it emits is read
+#: under the same name by 2.21-2.29: the renames of that span (2.22: ``async`` to ``async_mode``,
+#: ``is_paged_attention`` to ``is_block_kv_layout``, ``logical_neuron_cores`` to
+#: ``logical_nc_config``) touch no keyword it writes, and tests/test_mappings.py checks each
+#: emitted keyword against each release's vocabulary.
+#:
 #: NxDI defaults that changed between releases: keyword -> ((first release, default), ...).
 VERSIONED_DEFAULTS: Mapping[str, tuple[tuple[str, LiteralValue], ...]] = {
     # NxDI config.py: True in 2.21-2.22; False (shard on load) since 2.23.
     "save_sharded_checkpoint": (("2.21", True), ("2.23", False)),
     # NxDI OnDeviceSamplingConfig: True in 2.21, False since 2.22.
     "on_device_sampling_config.do_sample": (("2.21", True), ("2.22", False)),
-}
-
-#: NxDI keywords spelled differently in some releases: keyword -> ((first release, spelling),).
-VERSIONED_NAMES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "async_mode": (("2.21", "async"), ("2.22", "async_mode")),
-    "is_block_kv_layout": (("2.21", "is_paged_attention"), ("2.22", "is_block_kv_layout")),
 }
 
 
@@ -525,12 +521,6 @@ def _pick(table: tuple[tuple[str, LiteralValue], ...], target: str) -> LiteralVa
 def nxdi_default(keyword: str, target: str) -> LiteralValue:
     """The NxDI default of a release-dependent keyword for ``target``."""
     return _pick(VERSIONED_DEFAULTS[keyword], target)
-
-
-def nxdi_name(keyword: str, target: str) -> str:
-    """The spelling ``target`` reads for ``keyword`` (most keywords never changed)."""
-    table = VERSIONED_NAMES.get(keyword)
-    return keyword if table is None else str(_pick(table, target))
 
 
 # --------------------------------------------------------------------------------------------
@@ -779,7 +769,6 @@ HF_SAVE_PRETRAINED = "save_pretrained"
 
 #: TNx's persistent compile cache; NxDI has none and reuses NEURON_COMPILED_ARTIFACTS instead.
 CACHE_ENV_VARS: frozenset[str] = frozenset({"NEURON_COMPILE_CACHE_URL"})
-CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 CACHE_DIR_FLAG = "--cache_dir"
 NXDI_ARTIFACTS_ENV = "NEURON_COMPILED_ARTIFACTS"
 

@@ -15,7 +15,7 @@ OutputFormat = Literal["text", "json", "github", "markdown"]
 
 @dataclass(frozen=True)
 class Options:
-    #: NxDI release whose names and defaults apply.
+    #: NxDI release whose defaults apply.
     target_version: str = DEFAULT_TARGET_VERSION
     #: Compile directory for programs that never saved one (None: named after the model).
     compiled_model_path: str | None = None
