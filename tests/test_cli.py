@@ -186,7 +186,7 @@ def test_ignore_suppresses_findings_and_markers(tmp_path: Path) -> None:
     assert "TODO(tnx2nxdi)" not in path.read_text()
 
 
-# -- issue 6: reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ------------
+# -- reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ---------------------
 
 
 def test_markdown_report_for_a_pull_request(tree: Path) -> None:

@@ -1,4 +1,4 @@
-"""Design §7.2: every migrated fixture asks the (strict, fake) NxDI runtime for what the original
+"""Every migrated fixture asks the (strict, fake) NxDI runtime for what the original
 asked the (fake) TNx runtime for — same model family and effective configuration, same compile /
 load / generate order, same sampling settings. A misspelled or invented NxDI keyword fails here."""
 

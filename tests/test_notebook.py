@@ -1,6 +1,6 @@
-"""Notebooks (issue 7): code cells migrate as one program, each cell keeps its own text, IPython
-lines survive untouched, and the written file differs from the original only in the ``source``
-of changed cells.
+"""Notebooks (docs/notebooks.md): code cells migrate as one program, each cell keeps its own
+text, IPython lines survive untouched, and the written file differs from the original only in
+the ``source`` of changed cells.
 
 The fixture pairs in ``fixtures/notebooks/`` run with every other kind's in
 ``tests/test_fixtures.py``.

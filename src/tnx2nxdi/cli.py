@@ -1,6 +1,6 @@
 """The ``tnx2nxdi`` command: a thin click layer over :func:`tnx2nxdi.runner.run`.
 
-Exit codes (design §4): 0 nothing to change and no findings; 1 files changed or would change, or
+Exit codes (docs/usage.md): 0 nothing to change and no findings; 1 files changed or would change, or
 findings that need a person remain; 2 usage error, unreadable or unparsable input, internal error.
 No LibCST import here: ``tnx2nxdi --help`` stays instant.
 """
@@ -137,7 +137,7 @@ def main(
     try:
         result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
     except KeyboardInterrupt:
-        # Writes are atomic, so every file is as it was or fully migrated (issue 6).
+        # Writes are atomic, so every file is as it was or fully migrated (sources.write_atomic).
         click.echo("Interrupted: every file is either unchanged or fully migrated.", err=True)
         sys.exit(EXIT_INTERRUPTED)
     _print_run(result, options, output_format, show_fixes, use_color)

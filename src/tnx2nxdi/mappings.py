@@ -30,11 +30,11 @@ def is_tnx(qualified: str | None) -> bool:
     )
 
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
-#: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
-#: run count: they are reported until a person removes them.
+#: before LibCST is imported (the prefilter is the hot path: docs/performance.md). Markers left
+#: by an earlier run count: they are reported until a person removes them.
 PREFILTER_MARKERS: tuple[bytes, ...] = (
     TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
-    # vLLM for Neuron (issue 5): programs and launch scripts that never import TNx.
+    # vLLM for Neuron (docs/vllm.md): programs and launch scripts that never import TNx.
     b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
     b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
 )
@@ -115,7 +115,7 @@ FAMILIES: tuple[Family, ...] = (
         inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
         application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
         source="NxDI model hub lists Mistral under Llama; vLLM maps MistralForCausalLM to "
-        "NeuronLlamaForCausalLM (nxdi_api.md §0.4)",
+        "NeuronLlamaForCausalLM (VLLM model_loader/neuronx_distributed.py)",
         note="Mistral runs on NxDI's Llama classes (NxDI 2.21-2.29 have no released Mistral "
         "classes); check the checkpoint's sliding-window settings against your prompt lengths",
     ),
@@ -136,7 +136,7 @@ FAMILY_BY_CLASS: Mapping[str, Family] = {
     qualified: family for family in FAMILIES for qualified in family.tnx_classes
 }
 
-#: TNx classes of families NxDI has no model for (tnx_api.md §2; NxDI model hub).
+#: TNx classes of families NxDI has no model for (TNx's model packages; NxDI models/).
 UNSUPPORTED_CLASSES: Mapping[str, str] = {
     "transformers_neuronx.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
     "transformers_neuronx.gpt2.model.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
@@ -442,7 +442,7 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
 )
 
 #: TNx constants and enum members, by qualified name, with the value TNx compares them as
-#: (tnx_api.md §5.6: GQA values are the hyphenated strings; Layout compares equal to its string).
+#: (TNx constants.py: GQA values are the hyphenated strings; Layout compares equal to its string).
 TNX_CONSTANTS: Mapping[str, LiteralValue] = {
     **{
         f"{prefix}.GQA.{member}": value
@@ -564,7 +564,7 @@ SUBCONFIG_POSITIONAL: Mapping[str, tuple[str, ...]] = {
 QUANTIZED_PATH_KEY = "quantized_checkpoints_path"
 SAVE_SHARDED_KEY = "save_sharded_checkpoint"
 
-#: TNx life-cycle methods (tnx_api.md §4.1) and what they become.
+#: TNx life-cycle methods (TNx base.py, llama/model.py) and what they become.
 TO_NEURON = "to_neuron"
 CPU_COMPILE = "cpu_compile"
 SAVE = "save"
@@ -592,7 +592,7 @@ AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# vLLM for Neuron (issue 5; nxdi_api.md §7, tnx_usage_patterns.md §8-§9)
+# vLLM for Neuron (docs/vllm.md)
 # --------------------------------------------------------------------------------------------
 
 VLLM_PACKAGE = "vllm"
@@ -679,7 +679,7 @@ SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
 # Where tnx2nxdi deliberately differs from the official migration guide (docs/mapping.md)
 # --------------------------------------------------------------------------------------------
 
-#: (what the guide says, what tnx2nxdi does, why) — facts from nxdi_api.md §0 and §9.
+#: (what the guide says, what tnx2nxdi does, why); each why names the NxDI code it rests on.
 GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         '`is_continous_batching=True`',
@@ -741,10 +741,11 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Life cycle, generation and manual work beyond the model object (issue 4)
+# Life cycle, generation and manual work beyond the model object
 # --------------------------------------------------------------------------------------------
 
-#: TNx's Hugging Face adapter; NxDI's takes the model alone (tnx_api.md §2.2, nxdi_api.md §5.1).
+#: TNx's Hugging Face adapter; NxDI's takes the model alone (TNx generation_utils.py; NxDI
+#: utils/hf_adapter.py).
 TNX_GENERATION_ADAPTERS: frozenset[str] = frozenset({
     "transformers_neuronx.HuggingFaceGenerationModelAdapter",
     "transformers_neuronx.generation_utils.HuggingFaceGenerationModelAdapter",
@@ -754,14 +755,14 @@ TNX_ADAPTER_PARAMETERS = ("config", "model")
 #: NxDI's adapter.generate() resets the model first, so TNx's explicit reset is dropped.
 ADAPTER_RESET = "reset_generation"
 #: Calling the model: NxDI forward takes input_ids, attention_mask, position_ids, seq_ids and
-#: sampling_params, not TNx's cache_ids/start_ids (nxdi_api.md §4.4).
+#: sampling_params, not TNx's cache_ids/start_ids (NxDI models/model_base.py forward).
 FORWARD_METHODS: frozenset[str] = frozenset({"__call__", "forward"})
 #: Fields of a tokenizer result: the mask travels with the ids to generate().
 INPUT_IDS_FIELD = "input_ids"
 ATTENTION_MASK_FIELD = "attention_mask"
 
 #: TNx's checkpoint splitter; NxDI reads standard checkpoints, so Hugging Face's own
-#: save_pretrained writes an equivalent directory (tnx_api.md §6.2).
+#: save_pretrained writes an equivalent directory (TNx module.py).
 SAVE_PRETRAINED_SPLIT: frozenset[str] = frozenset(
     {"transformers_neuronx.module.save_pretrained_split"}
 )
@@ -810,6 +811,7 @@ SAMPLE_LENGTH = "sequence_length"
 SAMPLE_TOP_K = "top_k"
 
 #: With on_device_generation, TNx sample() samples with the GenerationConfig and ignores its own
-#: top_k/top_p/temperature (tnx_api.md §4.3): these fields then decide generate()'s settings.
+#: top_k/top_p/temperature (TNx llama/model.py sample): these fields then decide generate()'s
+#: settings.
 ON_DEVICE_GENERATION_OPTION = "on_device_generation"
 ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")

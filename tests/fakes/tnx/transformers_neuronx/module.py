@@ -27,7 +27,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sanity_check(**kwargs: Any) -> None:
-    """The checks of PretrainedModel._sanity_check (tnx_api.md §3.1 step 1)."""
+    """The checks of PretrainedModel._sanity_check (TNx module.py)."""
     n_positions = kwargs.get("n_positions", 2048)
     estimate = kwargs.get("context_length_estimate")
     if estimate is not None:
