@@ -34,7 +34,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sanity_check(**kwargs: Any) -> None:
-    """The checks of PretrainedModel._sanity_check (tnx_api.md §3.1 step 1)."""
+    """The checks of PretrainedModel._sanity_check (TNx module.py)."""
     n_positions = kwargs.get("n_positions", 2048)
     estimate = kwargs.get("context_length_estimate")
     if estimate is not None:
@@ -99,6 +99,11 @@ class PretrainedModel:
         options = self.neuron_config.options()
         translated, tnx_only = translate_tnx_options(options)
         switch_off_kernels(options, translated)
+        heads = getattr(self.config, "num_attention_heads", None)
+        if translated.get("flash_decoding_enabled") and options.get(
+                "group_query_attention") is None and heads == getattr(
+                self.config, "num_key_value_heads", heads):
+            del translated["flash_decoding_enabled"]  # TNx's decoder turns it off for MHA
         config.update(translated)
         padding = effective_padding_side(options)
         chosen = {"padding_side", "lhs_aligned", "use_2d_cache_ids", "continuous_batching"}
