@@ -198,6 +198,8 @@ def _config_diffs(index: int, tnx: dict[str, Any], nxdi: dict[str, Any]) -> list
     diffs = []
     for key in sorted((set(tnx) | set(nxdi)) - _NOT_COMPARED_CONFIG_KEYS):
         left, right = tnx.get(key, "<unset>"), nxdi.get(key, "<unset>")
+        if left == "<unset>" and right is None:
+            continue  # an NxDI keyword passed as None asks for nothing (its default)
         if left != right:
             hint = " (NxDI would use the checkpoint dtype: pass torch_dtype explicitly)" if (
                 right == "checkpoint") else ""

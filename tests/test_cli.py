@@ -186,7 +186,7 @@ def test_ignore_suppresses_findings_and_markers(tmp_path: Path) -> None:
     assert "TODO(tnx2nxdi)" not in path.read_text()
 
 
-# -- issue 6: reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ------------
+# -- reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ---------------------
 
 
 def test_markdown_report_for_a_pull_request(tree: Path) -> None:
@@ -254,8 +254,14 @@ def test_list_rules_covers_the_registry() -> None:
 def test_explain_prints_before_after_and_the_docs_link() -> None:
     result = invoke("--explain", "TNX303")
     assert result.exit_code == 0
-    assert "Before:\n    NeuronConfig(output_all_logits=True)" in result.output
+    assert ("Before (a Python program):\n"
+            "    from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+            "\n"
+            '    neuron_config = NeuronConfig(output_all_logits=True)\n') in result.output
     assert "After:\n" in result.output
+    assert "    # TODO(tnx2nxdi): TNX303 output_all_logits=" in result.output
+    notebook = invoke("--explain", "TNX102").output
+    assert "Before (a notebook code cell):\n    %pip install" in notebook
     assert result.output.rstrip().endswith("Docs: docs/rules.md#tnx303")
     unknown = invoke("--explain", "TNX7")
     assert unknown.exit_code == 2 and "--list-rules" in unknown.output

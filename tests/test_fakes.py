@@ -14,7 +14,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from execution import compare, requested, run_pair, run_program
 
 # The migration guide's Llama example (TNx side). The guide passes a bare NeuronConfig(), but
-# save(sharded_weights=True) asserts on_device_embedding=True (tnx_api.md §4.1, §6.3).
+# save(sharded_weights=True) asserts on_device_embedding=True (TNx base.py save).
 TNX_GUIDE = """
 from transformers_neuronx import LlamaForSampling, NeuronConfig
 

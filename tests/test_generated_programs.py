@@ -1,4 +1,4 @@
-"""Differential test over generated TNx programs (issue 9, design §7.2).
+"""Differential test over generated TNx programs (docs/reliability.md).
 
 Each program from ``tests/tnx_programs.py`` runs on the fake TNx as written; its migration must
 compile, be a fixed point, and run on the strict fake NxDI asking for the same model family,
@@ -153,8 +153,8 @@ def _padding(program: Program) -> str | None:
         return "right"  # TNx NeuronConfig forces it
     if "padding_side" in options:
         return str(eval(options["padding_side"]))  # a literal the generator wrote
-    # Either deprecated flag set to True means right padding (TNx ORs them); set to False they
-    # say no more than leaving them out.
+    # Either deprecated flag set to True means right padding (as the fake TNx config.py reads it);
+    # set to False they say no more than leaving them out.
     flags = [options[name] for name in ("lhs_aligned", "use_2d_cache_ids") if name in options]
     if "True" in flags:
         return "right"

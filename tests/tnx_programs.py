@@ -1,4 +1,4 @@
-"""A hypothesis strategy that writes random but valid TNx programs (issue 9).
+"""A hypothesis strategy that writes random but valid TNx programs (docs/reliability.md).
 
 Every option comes from the mapping module (``FROM_PRETRAINED_OPTIONS``, ``NEURON_CONFIG_OPTIONS``,
 ``SUBCONFIG_OPTIONS``); ``VALUES`` says which values of each one the fake TNx accepts, and
@@ -53,7 +53,7 @@ SUBCONFIG_CLASSES: dict[str, str] = {
     "continuous_batching": "ContinuousBatchingConfig",
     "on_device_generation": "GenerationConfig",
 }
-#: Names importable from the package itself (KVCacheQuantizationConfig is not, tnx_api.md §1).
+#: Names importable from the package itself (KVCacheQuantizationConfig is not: TNx __init__.py).
 TOP_LEVEL = {"NeuronConfig", "QuantizationConfig", "ContinuousBatchingConfig", "GenerationConfig",
              *(cls for cls, _ in FAMILIES.values())}
 POSITIONS = (128, 256, 512, 1024, 2048, 4096)
@@ -62,7 +62,7 @@ SAVED_DIR = "saved-artifacts"
 #: tp_degree values drawn with shard_over_sequence=True: TNx asserts tp_degree % n_kv_heads == 0
 #: when it builds the model, and the fake checkpoints have 8 KV heads (of 32 attention heads).
 SHARD_OVER_SEQUENCE_TP = ("8", "16", "32")
-#: Deprecated spellings of right padding (tnx_api.md §5.1), never drawn with padding_side.
+#: Deprecated spellings of right padding (TNx config.py), never drawn with padding_side.
 DEPRECATED_PADDING = ("lhs_aligned", "use_2d_cache_ids")
 
 _BOOL = st.booleans()

@@ -30,11 +30,11 @@ def is_tnx(qualified: str | None) -> bool:
     )
 
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
-#: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
-#: run count: they are reported until a person removes them.
+#: before LibCST is imported (the prefilter is the hot path: docs/performance.md). Markers left
+#: by an earlier run count: they are reported until a person removes them.
 PREFILTER_MARKERS: tuple[bytes, ...] = (
     TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
-    # vLLM for Neuron (issue 5): programs and launch scripts that never import TNx.
+    # vLLM for Neuron (docs/vllm.md): programs and launch scripts that never import TNx.
     b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
     b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
 )
@@ -123,9 +123,10 @@ FAMILIES: tuple[Family, ...] = (
         inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
         application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
         source="NxDI model hub lists Mistral under Llama; vLLM maps MistralForCausalLM to "
-        "NeuronLlamaForCausalLM (nxdi_api.md §0.4)",
-        note="Mistral runs on NxDI's Llama classes (NxDI 2.21-2.29 have no released Mistral "
-        "classes); check the checkpoint's sliding-window settings against your prompt lengths",
+        "NeuronLlamaForCausalLM (VLLM model_loader/neuronx_distributed.py)",
+        note="Mistral runs on NxDI's Llama classes in every release 2.21-2.29 (only the second "
+        "2.29 update adds NeuronMistralForCausalLM); they apply no sliding window, so check the "
+        "checkpoint's sliding_window against your prompt lengths",
     ),
     Family(
         key="mixtral",
@@ -144,7 +145,7 @@ FAMILY_BY_CLASS: Mapping[str, Family] = {
     qualified: family for family in FAMILIES for qualified in family.tnx_classes
 }
 
-#: TNx classes of families NxDI has no model for (tnx_api.md §2; NxDI model hub).
+#: TNx classes of families NxDI has no model for (TNx's model packages; NxDI models/).
 UNSUPPORTED_CLASSES: Mapping[str, str] = {
     "transformers_neuronx.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
     "transformers_neuronx.gpt2.model.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
@@ -278,10 +279,6 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "TNx llama/model.py set_prefixed", tnx_default=0,
     ),
 )
-
-#: Keywords a TNx model class takes itself; anything else passed to Llama/Mistral/Mixtral
-#: ``from_pretrained`` is silently ignored by TNx (tnx_api.md §3.2), so it is dropped too.
-FROM_PRETRAINED_STRUCTURAL = ("neuron_config",)
 
 NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule("fuse_qkv", ("fused_qkv",), Translation.COPY, "renamed", _G, tnx_default=False),
@@ -472,7 +469,7 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
 )
 
 #: TNx constants and enum members, by qualified name, with the value TNx compares them as
-#: (tnx_api.md §5.6: GQA values are the hyphenated strings; Layout compares equal to its string).
+#: (TNx constants.py: GQA values are the hyphenated strings; Layout compares equal to its string).
 TNX_CONSTANTS: Mapping[str, LiteralValue] = {
     **{
         f"{prefix}.GQA.{member}": value
@@ -587,18 +584,18 @@ OPTION_BY_NAME: Mapping[str, OptionRule] = {
 # Release differences (--target-version)
 # --------------------------------------------------------------------------------------------
 
+#: Only defaults differ by release in what tnx2nxdi writes. Every NxDI keyword it emits is read
+#: under the same name by 2.21-2.29: the renames of that span (2.22: ``async`` to ``async_mode``,
+#: ``is_paged_attention`` to ``is_block_kv_layout``, ``logical_neuron_cores`` to
+#: ``logical_nc_config``) touch no keyword it writes, and tests/test_mappings.py checks each
+#: emitted keyword against each release's vocabulary.
+#:
 #: NxDI defaults that changed between releases: keyword -> ((first release, default), ...).
 VERSIONED_DEFAULTS: Mapping[str, tuple[tuple[str, LiteralValue], ...]] = {
     # NxDI config.py: True in 2.21-2.22; False (shard on load) since 2.23.
     "save_sharded_checkpoint": (("2.21", True), ("2.23", False)),
     # NxDI OnDeviceSamplingConfig: True in 2.21, False since 2.22.
     "on_device_sampling_config.do_sample": (("2.21", True), ("2.22", False)),
-}
-
-#: NxDI keywords spelled differently in some releases: keyword -> ((first release, spelling),).
-VERSIONED_NAMES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "async_mode": (("2.21", "async"), ("2.22", "async_mode")),
-    "is_block_kv_layout": (("2.21", "is_paged_attention"), ("2.22", "is_block_kv_layout")),
 }
 
 
@@ -613,12 +610,6 @@ def _pick(table: tuple[tuple[str, LiteralValue], ...], target: str) -> LiteralVa
 def nxdi_default(keyword: str, target: str) -> LiteralValue:
     """The NxDI default of a release-dependent keyword for ``target``."""
     return _pick(VERSIONED_DEFAULTS[keyword], target)
-
-
-def nxdi_name(keyword: str, target: str) -> str:
-    """The spelling ``target`` reads for ``keyword`` (most keywords never changed)."""
-    table = VERSIONED_NAMES.get(keyword)
-    return keyword if table is None else str(_pick(table, target))
 
 
 # --------------------------------------------------------------------------------------------
@@ -662,7 +653,7 @@ SUBCONFIG_POSITIONAL: Mapping[str, tuple[str, ...]] = {
 QUANTIZED_PATH_KEY = "quantized_checkpoints_path"
 SAVE_SHARDED_KEY = "save_sharded_checkpoint"
 
-#: TNx life-cycle methods (tnx_api.md §4.1) and what they become.
+#: TNx life-cycle methods (TNx base.py, llama/model.py) and what they become.
 TO_NEURON = "to_neuron"
 CPU_COMPILE = "cpu_compile"
 SAVE = "save"
@@ -690,7 +681,7 @@ AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# vLLM for Neuron (issue 5; nxdi_api.md §7, tnx_usage_patterns.md §8-§9)
+# vLLM for Neuron (docs/vllm.md)
 # --------------------------------------------------------------------------------------------
 
 VLLM_PACKAGE = "vllm"
@@ -777,7 +768,7 @@ SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
 # Where tnx2nxdi deliberately differs from the official migration guide (docs/mapping.md)
 # --------------------------------------------------------------------------------------------
 
-#: (what the guide says, what tnx2nxdi does, why) — facts from nxdi_api.md §0 and §9.
+#: (what the guide says, what tnx2nxdi does, why); each why names the NxDI code it rests on.
 GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         '`is_continous_batching=True`',
@@ -828,8 +819,9 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         'Mistral: `MistralForSampling` → "NxDI Mistral"',
         '`LlamaInferenceConfig` + `NeuronLlamaForCausalLM`',
-        'No released NxDI (2.21-2.29) ships Mistral classes; the model hub and vLLM run '
-        'Mistral on the Llama classes.',
+        'NxDI 2.21-2.29 run Mistral on the Llama classes (the model hub and vLLM do so; only '
+        "the second 2.29 update adds `NeuronMistralForCausalLM`), which every target release "
+        'has.',
     ),
     (
         'DBRX config class "DbrxNeuronConfig"',
@@ -839,10 +831,11 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Life cycle, generation and manual work beyond the model object (issue 4)
+# Life cycle, generation and manual work beyond the model object
 # --------------------------------------------------------------------------------------------
 
-#: TNx's Hugging Face adapter; NxDI's takes the model alone (tnx_api.md §2.2, nxdi_api.md §5.1).
+#: TNx's Hugging Face adapter; NxDI's takes the model alone (TNx generation_utils.py; NxDI
+#: utils/hf_adapter.py).
 TNX_GENERATION_ADAPTERS: frozenset[str] = frozenset({
     "transformers_neuronx.HuggingFaceGenerationModelAdapter",
     "transformers_neuronx.generation_utils.HuggingFaceGenerationModelAdapter",
@@ -852,14 +845,14 @@ TNX_ADAPTER_PARAMETERS = ("config", "model")
 #: NxDI's adapter.generate() resets the model first, so TNx's explicit reset is dropped.
 ADAPTER_RESET = "reset_generation"
 #: Calling the model: NxDI forward takes input_ids, attention_mask, position_ids, seq_ids and
-#: sampling_params, not TNx's cache_ids/start_ids (nxdi_api.md §4.4).
+#: sampling_params, not TNx's cache_ids/start_ids (NxDI models/model_base.py forward).
 FORWARD_METHODS: frozenset[str] = frozenset({"__call__", "forward"})
 #: Fields of a tokenizer result: the mask travels with the ids to generate().
 INPUT_IDS_FIELD = "input_ids"
 ATTENTION_MASK_FIELD = "attention_mask"
 
 #: TNx's checkpoint splitter; NxDI reads standard checkpoints, so Hugging Face's own
-#: save_pretrained writes an equivalent directory (tnx_api.md §6.2).
+#: save_pretrained writes an equivalent directory (TNx module.py).
 SAVE_PRETRAINED_SPLIT: frozenset[str] = frozenset(
     {"transformers_neuronx.module.save_pretrained_split"}
 )
@@ -867,7 +860,6 @@ HF_SAVE_PRETRAINED = "save_pretrained"
 
 #: TNx's persistent compile cache; NxDI has none and reuses NEURON_COMPILED_ARTIFACTS instead.
 CACHE_ENV_VARS: frozenset[str] = frozenset({"NEURON_COMPILE_CACHE_URL"})
-CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 CACHE_DIR_FLAG = "--cache_dir"
 NXDI_ARTIFACTS_ENV = "NEURON_COMPILED_ARTIFACTS"
 
@@ -909,6 +901,7 @@ SAMPLE_LENGTH = "sequence_length"
 SAMPLE_TOP_K = "top_k"
 
 #: With on_device_generation, TNx sample() samples with the GenerationConfig and ignores its own
-#: top_k/top_p/temperature (tnx_api.md §4.3): these fields then decide generate()'s settings.
+#: top_k/top_p/temperature (TNx llama/model.py sample): these fields then decide generate()'s
+#: settings.
 ON_DEVICE_GENERATION_OPTION = "on_device_generation"
 ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")

@@ -50,6 +50,8 @@ _PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
 #: The rule of IPython lines that still name TNx (they are never rewritten).
 IPYTHON_RULE = "TNX102"
+#: IPython lines, and the internal errors of a notebook whose cells could not be put back.
+CODES = frozenset({IPYTHON_RULE, "TNX999"})
 _TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 

@@ -465,18 +465,24 @@ def _emit_reopened(
     f.plan.replace(spec.binding.statement, [line])
     f.plan.require(spec.import_statement, application.module, application.name)
     asked = _as_code(_translate(f, spec, names, _ignore))
-    differs = sorted(name for name, value in asked.items()
-                     if compiled.options(directory).get(name, value) != value)
+    built = compiled.options(directory)
+    differs = sorted(name for name in {*asked, *built}
+                     if asked.get(name, _UNSET) != built.get(name, _UNSET))
     message = (f"{spec.class_name}.from_pretrained(...) followed by load({shown}) reopens the "
                f"directory compiled above: {application.name}({shown}) reads its "
                "neuron_config.json")
     if differs and compiled.options(directory):
         f.state.report("TNX404", f"{message}, but this reload asked for other settings "
-                       f"({', '.join(f'{name}={asked[name]}' for name in differs)}): compile "
+                       f"({', '.join(f'{name}={asked.get(name, _UNSET)}' for name in differs)}): "
+                       "compile "
                        "them into a directory of their own if the program needs them",
                        spec.binding.statement, fixed=False)
         return
     f.state.report("TNX404", message, spec.binding.statement, fixed=True)
+
+
+#: How a NeuronConfig keyword the reload leaves out is shown.
+_UNSET = "(not set)"
 
 
 def _ignore(code: str, message: str, *, fixed: bool) -> None:

@@ -1,7 +1,9 @@
 """Keyword tables and the TNx -> NxDI vocabulary shared by the fakes (and the fake vLLM).
 
-Sources: /work/shared/reference/nxdi_api.md §2.2, §2.3, §3 (NxDI keywords per release) and
-tnx_api.md §5 plus nxdi_api.md §8 (TNx NeuronConfig fields and their NxDI names).
+Sources: the keywords NxDI's NeuronConfig, MoENeuronConfig and OnDeviceSamplingConfig read in
+each release (NxDI models/config.py at each release), and TNx config.py's NeuronConfig fields with
+their NxDI names. Written apart from src/tnx2nxdi/mappings.py on purpose: the fakes are an
+independent oracle, so a wrong mapping fails against them (docs/contributing.md).
 The NxDI target release comes from env TNX2NXDI_FAKE_NXDI_VERSION ("2.21" .. "2.29", default 2.29).
 """
 

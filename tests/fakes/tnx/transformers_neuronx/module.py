@@ -38,7 +38,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sanity_check(**kwargs: Any) -> None:
-    """The checks of PretrainedModel._sanity_check (tnx_api.md §3.1 step 1)."""
+    """The checks of PretrainedModel._sanity_check (TNx module.py)."""
     n_positions = kwargs.get("n_positions", 2048)
     estimate = kwargs.get("context_length_estimate")
     if estimate is not None:
@@ -103,6 +103,11 @@ class PretrainedModel:
         options = self.neuron_config.options()
         translated, tnx_only = translate_tnx_options(options)
         switch_off_kernels(options, translated)
+        heads = getattr(self.config, "num_attention_heads", None)
+        if translated.get("flash_decoding_enabled") and options.get(
+                "group_query_attention") is None and heads == getattr(
+                self.config, "num_key_value_heads", heads):
+            del translated["flash_decoding_enabled"]  # TNx's decoder turns it off for MHA
         config.update(translated)
         padding = effective_padding_side(options)
         chosen = {"padding_side", "lhs_aligned", "use_2d_cache_ids", "continuous_batching"}
@@ -110,9 +115,6 @@ class PretrainedModel:
             config["padding_side"] = padding  # it matters for batches of prompts
         config.update(self._ranks())
         tnx_only.update(self._tnx_args)
-        if self.neuron_config.shard_over_sequence and not self._shards_over_sequence():
-            del config["flash_decoding_enabled"]
-            tnx_only["shard_over_sequence"] = "turned off by TNx: n_heads == n_kv_heads"
         return config, tnx_only
 
     def _heads(self) -> tuple[int, int]:

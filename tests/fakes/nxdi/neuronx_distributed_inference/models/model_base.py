@@ -1,4 +1,4 @@
-"""Fake `neuronx_distributed_inference.models.model_base.NeuronBaseForCausalLM` (nxdi_api.md §4.4).
+"""Fake `neuronx_distributed_inference.models.model_base.NeuronBaseForCausalLM`.
 
 Events: construction -> {"kind": "model_init", "family", "path", "config"} ("config" is
 NeuronConfig.normalized(), or None when a directory of an earlier run without our

@@ -1,4 +1,4 @@
-"""Fake `neuronx_distributed_inference.utils.hf_adapter` (nxdi_api.md §4.2, §5.1).
+"""Fake `neuronx_distributed_inference.utils.hf_adapter` (NxDI utils/hf_adapter.py).
 
 generate() fails where the real adapter does for lengths: transformers (the release NxDI pins)
 raises ValueError when the prompt is not shorter than max_length, and NxDI's model wrapper when
