@@ -114,12 +114,14 @@ def test_only_the_framework_value_is_rewritten_on_its_line() -> None:
                     "--device neuron\n")
 
 
-def test_speculation_with_more_than_one_sequence_is_reported_on_the_command() -> None:
-    code, findings = _migrate("vllm serve /m --device neuron --speculative-model /d \\\n"
-                              "    --max-num-seqs 4\n")
+def test_speculation_with_more_than_one_sequence_is_reported_for_2_21_only() -> None:
+    text = "vllm serve /m --device neuron --speculative-model /d \\\n    --max-num-seqs 4\n"
+    code, findings = _migrate(text, target_version="2.21")
     assert [(f.code, f.line) for f in findings if not f.fixed] == [("TNX604", 1)]
-    assert code.splitlines()[1].startswith("# TODO(tnx2nxdi): TNX604")
+    assert code.splitlines()[1].startswith("# TODO(tnx2nxdi): TNX604 with NxDI 2.21")
     _bash_n(code)
+    code, findings = _migrate(text, target_version="2.22")
+    assert [f.code for f in findings] == ["TNX601"]
 
 
 def test_double_quoted_and_equals_forms_keep_their_quoting() -> None:

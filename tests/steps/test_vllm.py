@@ -17,8 +17,9 @@ from tnx2nxdi.runner import process_bytes
 ENV = 'os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"'
 TODO = "# TODO(tnx2nxdi):"
 KEEP = "make sure it uses only NxDI NeuronConfig keys"
-SPECULATION = ("TNX604 NxDI through vLLM supports speculative decoding only with one sequence at "
-               "a time: set max_num_seqs to 1 or turn speculation off")
+SPECULATION = ("TNX604 with NxDI 2.21, vLLM (the fork's v0.6.x-neuron branch) supports "
+               "speculative decoding only with one sequence at a time: set max_num_seqs to 1 or "
+               "turn speculation off")
 VLLM_PAIRS = sorted((FIXTURES / "vllm").glob("*.in.py"))
 
 
@@ -76,7 +77,7 @@ def test_module_attribute_access_and_future_import() -> None:
 
         {ENV}
 
-        engine = vllm.EngineArgs(model="m", override_neuron_config={{}})
+        engine = vllm.EngineArgs(model="m")
         """,
     )
 
@@ -171,14 +172,15 @@ can follow): {KEEP}
     assert "TNX603" in codes(findings)
 
 
-def test_speculation_with_the_default_batch_is_reported() -> None:
-    findings = assert_migrated(
-        """\
+def test_speculation_with_the_default_batch_is_reported_for_2_21_only() -> None:
+    before = """\
         import os
         from vllm import LLM
 
         llm = LLM(model="m", device="neuron", speculative_model="d", num_speculative_tokens=4)
-        """,
+        """
+    findings = assert_migrated(
+        before,
         f"""\
         import os
         from vllm import LLM
@@ -188,8 +190,19 @@ def test_speculation_with_the_default_batch_is_reported() -> None:
         {TODO} {SPECULATION}
         llm = LLM(model="m", device="neuron", speculative_model="d", num_speculative_tokens=4)
         """,
+        target_version="2.21",
     )
     assert "TNX604" in codes(findings)
+    # The neuron-2.22+ fork branches (and NxDI) speculate with any batch size.
+    later = assert_migrated(before, f"""\
+        import os
+        from vllm import LLM
+
+        {ENV}
+
+        llm = LLM(model="m", device="neuron", speculative_model="d", num_speculative_tokens=4)
+        """, target_version="2.22")
+    assert codes(later) == ["TNX601"]
 
 
 def test_speculation_with_one_sequence_is_fine() -> None:
