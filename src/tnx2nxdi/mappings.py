@@ -39,6 +39,8 @@ PREFILTER_MARKERS: tuple[bytes, ...] = (
     b"neuron\"", b"neuron'", b"device neuron", b"device=neuron", b"neuron_quant",
     # The same in a notebook's JSON, where the cell source escapes its quotes: neuron\".
     b"neuron\\\"",
+    # Installing the vLLM fork (a setup script, a notebook's !git clone).
+    b"upstreaming-to-vllm",
 )
 
 #: NxDI releases the tool can target (``--target-version``); the last one is the default.

@@ -11,6 +11,8 @@ import pytest
 
 from tests.execution import NXDI_FRAMEWORK, compare, requested, run_program
 from tests.helpers import FIXTURES, assert_migrated, assert_unchanged, codes
+from tests.test_execution import executable, prepare
+from tests.test_fixtures import _options
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 
@@ -23,15 +25,17 @@ SPECULATION = ("TNX604 with NxDI 2.21, vLLM (the fork's v0.6.x-neuron branch) su
 VLLM_PAIRS = sorted((FIXTURES / "vllm").glob("*.in.py"))
 
 
-@pytest.mark.parametrize("source", VLLM_PAIRS, ids=lambda p: p.name.split(".")[0])
+@pytest.mark.parametrize("source", [p for p in VLLM_PAIRS if executable(p)],
+                         ids=lambda p: p.name.split(".")[0])
 def test_migrated_fixture_asks_the_nxdi_backend_for_the_same_engine(
     source: Path, tmp_path: Path
 ) -> None:
     migrated = source.with_name(source.name.replace(".in.py", ".out.py")).read_text()
-    (tmp_path / "tnx").mkdir()
-    (tmp_path / "nxdi").mkdir()
-    original = run_program(source.read_text(), "tnx", tmp_path=tmp_path / "tnx")
-    events = run_program(migrated, "nxdi", tmp_path=tmp_path / "nxdi")
+    version = str(_options(source).get("target_version", "2.29"))
+    prepare(source, tmp_path)
+    original = run_program(source.read_text(), "tnx", tmp_path=tmp_path / "tnx",
+                           nxdi_version=version)
+    events = run_program(migrated, "nxdi", tmp_path=tmp_path / "nxdi", nxdi_version=version)
     engines = [event for event in requested(events) if event["kind"] == "vllm_engine"]
     assert engines and all(engine["framework"] == NXDI_FRAMEWORK for engine in engines)
     assert compare(original, events) == []

@@ -107,7 +107,7 @@ def translate_items(
 def _is_tnx_key(key: str, value: cst.BaseExpression) -> bool:
     if key in m.VLLM_SHARED_KEYS or key not in _TNX_OVERRIDE_KEYS:
         return False  # NxDI reads it under this name (or neither does: left for NxDI to judge)
-    if key in m.VLLM_TNX_SUBCONFIG_KEYS and not isinstance(value, cst.Dict):
+    if key in m.VLLM_TNX_SUBCONFIG_KEYS and not is_dict_like(value):
         # kv_cache_quant=True is NxDI's flag; a None sub-config is TNx's "off".
         return key not in m.VLLM_NXDI_FLAGS or literal_value(value) is None
     return True
@@ -160,7 +160,11 @@ def _dict_resolver(key: str) -> SubConfigResolver:
     """A TNx sub-config given as a dict reads like a call of its TNx class with those keywords."""
 
     def resolve(node: cst.BaseExpression) -> tuple[str, cst.Call] | None:
-        if not isinstance(node, cst.Dict) or key not in _SUBCONFIG_CLASS:
+        if key not in _SUBCONFIG_CLASS:
+            return None
+        if isinstance(node, cst.Call) and is_dict_like(node):
+            return _SUBCONFIG_CLASS[key], node.with_changes(func=cst.Name("_"))
+        if not isinstance(node, cst.Dict):
             return None
         items = dict_items(node)
         if items is None or not all(name.isidentifier() for name, _ in items):
@@ -169,6 +173,14 @@ def _dict_resolver(key: str) -> SubConfigResolver:
         return _SUBCONFIG_CLASS[key], cst.Call(func=cst.Name("_"), args=args)
 
     return resolve
+
+
+def is_dict_like(node: cst.BaseExpression) -> bool:
+    """A dict literal, or ``dict(k=v, ...)`` (read the same way)."""
+    return isinstance(node, cst.Dict) or (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+        and node.func.value == "dict"
+        and all(arg.keyword is not None and not arg.star for arg in node.args))
 
 
 def _as_dict(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -324,13 +336,12 @@ def _quantization(launch: Launch, env: Sequence[EnvSetting], plan: LaunchPlan) -
 
 def _buckets(launch: Launch, env: Sequence[EnvSetting], plan: LaunchPlan) -> None:
     ctx = launch.ctx
-    flag_added = False
+    moved: list[tuple[str, EnvSetting, Items]] = []
     for name, key in m.VLLM_BUCKET_ENV.items():
         settings = [s for s in env if s.name == name]
         if not settings:
             continue
-        setting = settings[0]
-        buckets = _bucket_list(setting.value)
+        buckets = _bucket_list(settings[0].value)
         why = _why_not_moved(settings, buckets, launch.max_model_len)
         if why is not None or buckets is None:
             for each in settings:
@@ -338,10 +349,10 @@ def _buckets(launch: Launch, env: Sequence[EnvSetting], plan: LaunchPlan) -> Non
                 assert message is not None
                 each.report(message[0], f"{message[1]} ({why})", fixed=False)
             continue
-        items: Items = [(key, _python(buckets))]
-        if not flag_added:
-            items.append((m.BUCKETING_FLAG[0], _python(True)))
-            flag_added = True
+        moved.append((name, settings[0], [(key, _python(buckets))]))
+    if moved:  # bucketing is on by default in vLLM's NxDI loader; said once, explicitly
+        moved[-1][2].append((m.BUCKETING_FLAG[0], _python(True)))
+    for name, setting, items in moved:
         shown = _shown(ctx, items)
         plan.additions.append(Addition(
             "TNX605", items, setting.report,

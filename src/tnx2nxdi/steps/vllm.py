@@ -292,9 +292,7 @@ def _entries(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]] |
 
 
 def _is_dict_call(node: cst.BaseExpression) -> bool:
-    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
-            and node.func.value == "dict"
-            and all(arg.keyword is not None and not arg.star for arg in node.args))
+    return isinstance(node, cst.Call) and overrides.is_dict_like(node)
 
 
 @dataclass
