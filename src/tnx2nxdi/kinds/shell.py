@@ -628,7 +628,14 @@ def _insert_override(script: _Script, command: _Command, ctx: overrides.Context,
     else:
         assert entry is not None
         at = entry.end()
-    script.edit(command, at, at, f" {ctx.where} {_requote(text, 'single')}")
+    flag = f"{ctx.where} {_requote(text, 'single')}"
+    continued = re.match(r"[ \t]*\\(\r?\n)([ \t]*)", code[at:])
+    if continued is not None:  # one option per line: the new one gets its own line
+        at += continued.end()
+        script.edit(command, at - len(continued.group(2)), at - len(continued.group(2)),
+                    f"{continued.group(2)}{flag} \\{continued.group(1)}")
+    else:
+        script.edit(command, at, at, f" {flag}")
 
 
 def _fork_branches(script: _Script) -> None:

@@ -556,7 +556,7 @@ def translate_plugin_json(
         return None
     changes = translated[1] if translated is not None else []
     if key is not None and key != m.VLLM_OVERRIDE_KEYWORD:
-        ctx.report("TNX602", plugin_key_renamed(key), fixed=True)
+        ctx.report("TNX602", plugin_key_renamed(ctx.where, key), fixed=True)
     value = _as_data(translated[0]) if translated is not None else inner
     rebuilt = {(m.VLLM_OVERRIDE_KEYWORD if k == key else k): v for k, v in data.items()}
     rebuilt[m.VLLM_OVERRIDE_KEYWORD] = value  # in place when renamed, else added last
@@ -647,9 +647,9 @@ def translated(where: str, changes: Sequence[str]) -> str:
     return f"{where} translated for NxDI: " + "; ".join(changes)
 
 
-def plugin_key_renamed(alias: str) -> str:
-    return (f"{m.VLLM_ADDITIONAL_CONFIG_KEYWORD} key {alias!r} renamed to "
-            f"{m.VLLM_OVERRIDE_KEYWORD!r}: the vLLM Neuron plugin reads only that spelling")
+def plugin_key_renamed(where: str, alias: str) -> str:
+    return (f"{where}: key {alias!r} renamed to {m.VLLM_OVERRIDE_KEYWORD!r} (the vLLM Neuron "
+            "plugin reads only that spelling)")
 
 
 def env_message(

@@ -444,7 +444,8 @@ class _Rewrite:
         new = self._translated(inner.node, ctx, plan)
         renamed = key != m.VLLM_OVERRIDE_KEYWORD
         if renamed:
-            self.f.state.report("TNX602", overrides.plugin_key_renamed(key), self.engine.statement,
+            self.f.state.report("TNX602", overrides.plugin_key_renamed(
+                m.VLLM_ADDITIONAL_CONFIG_KEYWORD, key), self.engine.statement,
                                 fixed=True)
         if inner.statement is not None:  # the dict has its own assignment
             if new is not None:
@@ -621,6 +622,11 @@ def _rewrite_call(call: cst.Call, edits: dict[str, cst.BaseExpression | None],
 
 
 def _arg_separator(call: cst.Call, args: list[cst.Arg]) -> cst.Comma:
+    """A comma followed by a line break when the call is written on several lines (a new
+    argument gets its own line), else the comma the call writes between arguments."""
+    for space in _spaces(call):
+        if isinstance(space, cst.ParenthesizedWhitespace):
+            return cst.Comma(whitespace_after=space)
     for arg in args[:-1]:
         if isinstance(arg.comma, cst.Comma):
             return arg.comma
@@ -631,12 +637,16 @@ def _arg_separator(call: cst.Call, args: list[cst.Arg]) -> cst.Comma:
 
 def _arg_indent(call: cst.Call) -> str | None:
     """The indentation of a call written one argument per line (relative to its block)."""
-    spaces = [call.whitespace_before_args, *(arg.comma.whitespace_after for arg in call.args
-                                             if isinstance(arg.comma, cst.Comma))]
-    for space in spaces:
+    for space in _spaces(call):
         if isinstance(space, cst.ParenthesizedWhitespace):
             return space.last_line.value
     return None
+
+
+def _spaces(call: cst.Call) -> list[cst.BaseParenthesizableWhitespace]:
+    """The whitespace after the call's ``(`` and after each comma between its arguments."""
+    return [call.whitespace_before_args, *(arg.comma.whitespace_after for arg in call.args[:-1]
+                                           if isinstance(arg.comma, cst.Comma))]
 
 
 def _break(indent: str) -> cst.ParenthesizedWhitespace:
