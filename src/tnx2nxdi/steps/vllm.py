@@ -314,6 +314,11 @@ class _Rewrite:
     #: Engine keyword -> new value (None: remove it), and keywords to add.
     call_edits: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
     call_adds: list[tuple[str, cst.BaseExpression]] = field(default_factory=list)
+    #: Where the override's own findings go (the engine, or the assignment of its dict).
+    _anchor: Statement = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._anchor = self.engine.statement
 
     @property
     def keywords(self) -> dict[str, cst.BaseExpression]:
@@ -336,11 +341,6 @@ class _Rewrite:
             self.f.plan.replace_call(self.engine.call, new)
 
     # -- reading ------------------------------------------------------------------------------
-
-    _anchor: Statement = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._anchor = self.engine.statement
 
     def _literal(self, keyword: str) -> object:
         node = self.keywords.get(keyword)
@@ -404,8 +404,9 @@ class _Rewrite:
         if self.engine.plugin:
             return self._plugin_override(ctx, plan)
         value = self.keywords.get(m.VLLM_OVERRIDE_KEYWORD)
-        if value is None:
-            return self._new_override(ctx, plan, m.VLLM_OVERRIDE_KEYWORD)
+        if value is None or literal_value(value) is None:  # absent, or None: none to translate
+            self._new_override(plan, replaces=value is not None)
+            return True
         place = self._follow(value)
         if place.statement is not None:
             if id(place.statement) in self.done:
@@ -444,9 +445,8 @@ class _Rewrite:
         new = self._translated(inner.node, ctx, plan)
         renamed = key != m.VLLM_OVERRIDE_KEYWORD
         if renamed:
-            self.f.state.report("TNX602", overrides.plugin_key_renamed(
-                m.VLLM_ADDITIONAL_CONFIG_KEYWORD, key), self.engine.statement,
-                                fixed=True)
+            message = overrides.plugin_key_renamed(m.VLLM_ADDITIONAL_CONFIG_KEYWORD, key)
+            self.f.state.report("TNX602", message, self.engine.statement, fixed=True)
         if inner.statement is not None:  # the dict has its own assignment
             if new is not None:
                 self._swap(inner.statement, inner.node, new)
@@ -461,15 +461,17 @@ class _Rewrite:
                     m.VLLM_ADDITIONAL_CONFIG_KEYWORD)
         return True
 
-    def _new_override(self, ctx: overrides.Context, plan: overrides.LaunchPlan,
-                      keyword: str) -> bool:
+    def _new_override(self, plan: overrides.LaunchPlan, *, replaces: bool) -> None:
         additions = overrides.keep_missing(plan.additions, set())
         if not additions:
-            return True
+            return
         items = [item for addition in additions for item in addition.items]
-        self.call_adds.append((keyword, _new_dict(items, _arg_indent(self.engine.call))))
+        new = _new_dict(items, _arg_indent(self.engine.call))
+        if replaces:
+            self.call_edits[m.VLLM_OVERRIDE_KEYWORD] = new
+        else:
+            self.call_adds.append((m.VLLM_OVERRIDE_KEYWORD, new))
         overrides.report_additions(additions, applied=True)
-        return True
 
     def _translated(self, node: cst.BaseExpression, ctx: overrides.Context,
                     plan: overrides.LaunchPlan) -> cst.BaseExpression | None:
@@ -493,15 +495,21 @@ class _Rewrite:
             dict_result = overrides.translate_dict(view, ctx, extra)
             new, changes = None, []
             if dict_result is not None:
-                new, changes = _dict_like(node, dict_result[0]), dict_result[1]
-        elif literal_value(node) is None and not plan.additions:
-            return None
+                laid_out = _laid_out(view, dict_result[0], self._indent(node))
+                new, changes = _dict_like(node, laid_out), dict_result[1]
         else:
             raise CannotRead(f"{code_of(node)} cannot be read statically")
         if changes:
             report("TNX602", overrides.translated(ctx.where, changes), fixed=True)
         overrides.report_additions(additions, applied=True)
         return new
+
+    def _indent(self, node: cst.BaseExpression) -> str:
+        """The indentation a dict's entries are written at, less four (relative to the block of
+        the statement holding it)."""
+        if any(arg.value is node for arg in self.engine.call.args):
+            return _arg_indent(self.engine.call) or ""
+        return ""
 
     def _write(self, place: _Place, new: cst.BaseExpression | None, keyword: str) -> None:
         if place.statement is None:
@@ -524,6 +532,19 @@ def _marks_eagle_draft(analysis: Analysis) -> bool:
                 and analysis.literal(item.value) is True):
             return True
     return False
+
+
+#: An inline dict that grows past this many characters is written one entry per line.
+_INLINE_DICT_WIDTH = 60
+
+
+def _laid_out(original: cst.Dict, new: cst.Dict, indent: str) -> cst.Dict:
+    """``new`` one entry per line when the migration made an inline dict long."""
+    if (isinstance(original.lbrace.whitespace_after, cst.ParenthesizedWhitespace)
+            or len(code_of(new)) <= max(_INLINE_DICT_WIDTH, len(code_of(original)))):
+        return new
+    items = [(key, element.value) for key, element in overrides.dict_items(new) or []]
+    return _new_dict(items, indent)
 
 
 def _is_empty(node: cst.BaseExpression) -> bool:
