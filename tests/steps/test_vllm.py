@@ -438,6 +438,12 @@ def test_a_draft_named_eagle_without_the_flag_is_a_question_for_a_person() -> No
                           '          num_speculative_tokens=4)\n')
     assert [(f.code, "looks like an EAGLE draft" in f.message) for f in findings
             if not f.fixed] == [("TNX603", True)]
+    # Already asking NxDI for EAGLE (the fork's own EAGLE example): nothing to ask.
+    code, findings = migrate(
+        'from vllm import LLM\n'
+        'llm = LLM(model="m", device="neuron", speculative_model="/d/EAGLE-7B",\n'
+        '          override_neuron_config={"enable_eagle_speculation": True})\n')
+    assert codes(findings) == ["TNX601"] and code.count("enable_eagle_speculation") == 1
 
 
 def test_buckets_follow_a_max_model_len_bound_to_a_name() -> None:

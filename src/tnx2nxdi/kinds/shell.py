@@ -551,9 +551,9 @@ def _override(script: _Script, command: _Command, ctx: overrides.Context,
     additions: list[overrides.Addition] = []
     if not flags:
         additions = overrides.keep_missing(plan.additions, set())
-        if additions:
+        if overrides.items_of(additions):
             _insert_override(script, command, ctx, additions)
-            overrides.report_additions(additions, applied=True)
+        overrides.report_additions(additions, applied=True)
         return True
     for index, flag in enumerate(flags):
         try:
@@ -564,7 +564,7 @@ def _override(script: _Script, command: _Command, ctx: overrides.Context,
             report = (script.at_assignment(flag.source) if flag.source is not None
                       else ctx.report)
             here = overrides.Context(report, ctx.model_name, ctx.target, ctx.plugin, ctx.where)
-            extra = [item for addition in additions for item in addition.items] if (
+            extra = overrides.items_of(additions) if (
                 index == 0) else []
             translate = overrides.translate_plugin_json if ctx.plugin else overrides.translate_json
             translated = translate(text, here, extra)
@@ -613,7 +613,7 @@ def _insert_override(script: _Script, command: _Command, ctx: overrides.Context,
                      additions: list[overrides.Addition]) -> None:
     """``--override-neuron-config '{...}'`` right after the launcher (``vllm serve MODEL`` or
     the entry-point module), where it cannot fall behind a redirection or ``&``."""
-    items = {key: value for addition in additions for key, value in addition.items}
+    items = dict(overrides.items_of(additions))
     text = overrides.dump_json(overrides.as_json_value(items), '{"a": 1}')
     if ctx.plugin:
         text = overrides.dump_json({m.VLLM_OVERRIDE_KEYWORD: overrides.as_json_value(items)},

@@ -255,6 +255,8 @@ class Addition:
     todo: str
     #: A finding that follows once the keys are in (the quantized checkpoint to create).
     after: Callable[[], None] | None = None
+    #: Only a question for a person, asked unless the override already sets these keys.
+    ask: bool = False
 
 
 @dataclass
@@ -391,10 +393,13 @@ def _eagle(launch: Launch, plan: LaunchPlan) -> None:
             todo=f"EAGLE speculation: add {keys} to {ctx.where} (NxDI through vLLM runs EAGLE "
             "only when the override asks)",
         ))
-    elif launch.eagle_hint is not None and not launch.eagle and not ctx.plugin:
-        ctx.report("TNX603", f"the draft {launch.eagle_hint} looks like an EAGLE draft: if its "
-                   f"config.json sets {m.VLLM_EAGLE_DRAFT_FLAG} (how TNx chose EAGLE), add "
-                   f"{keys} to {ctx.where}", fixed=False)
+    elif launch.eagle_hint is not None and not ctx.plugin:
+        question = (f"the draft {launch.eagle_hint} looks like an EAGLE draft: if its config.json "
+                    f"sets {m.VLLM_EAGLE_DRAFT_FLAG} (how TNx chose EAGLE), add {keys} to "
+                    f"{ctx.where}")
+        plan.additions.append(Addition(
+            "TNX603", [(m.VLLM_EAGLE_KEYS[0][0], _python(True))],
+            ctx.report, done=question, todo=question, ask=True))
 
 
 def _one_sequence(launch: Launch) -> None:
@@ -418,9 +423,16 @@ def keep_missing(additions: Sequence[Addition], present: set[str]) -> list[Addit
     return kept
 
 
+def items_of(additions: Sequence[Addition]) -> Items:
+    """The keys the additions write (questions write none)."""
+    return [item for addition in additions if not addition.ask for item in addition.items]
+
+
 def report_additions(additions: Sequence[Addition], *, applied: bool) -> None:
     for addition in additions:
-        if applied:
+        if addition.ask:
+            addition.report(addition.code, addition.todo, fixed=False)
+        elif applied:
             addition.report(addition.code, addition.done, fixed=True)
             if addition.after is not None:
                 addition.after()

@@ -430,9 +430,10 @@ class _Rewrite:
         entry = _plugin_entry(self.f.analysis, self.engine)
         if entry is None:
             additions = overrides.keep_missing(plan.additions, set())
-            if not additions:
+            items = overrides.items_of(additions)
+            if not items:
+                overrides.report_additions(additions, applied=True)
                 return True
-            items = [item for addition in additions for item in addition.items]
             new_container = _set_entry(container.node, m.VLLM_OVERRIDE_KEYWORD,
                                        _new_dict(items, None))
             self._write(container, new_container, m.VLLM_ADDITIONAL_CONFIG_KEYWORD)
@@ -463,9 +464,10 @@ class _Rewrite:
 
     def _new_override(self, plan: overrides.LaunchPlan, *, replaces: bool) -> None:
         additions = overrides.keep_missing(plan.additions, set())
-        if not additions:
+        items = overrides.items_of(additions)
+        if not items:
+            overrides.report_additions(additions, applied=True)
             return
-        items = [item for addition in additions for item in addition.items]
         new = _new_dict(items, _arg_indent(self.engine.call))
         if replaces:
             self.call_edits[m.VLLM_OVERRIDE_KEYWORD] = new
@@ -482,7 +484,7 @@ class _Rewrite:
         text = literal_value(node) if isinstance(node, cst.SimpleString) else NOT_LITERAL
         if isinstance(text, str):
             additions = overrides.keep_missing(plan.additions, overrides.json_keys(text, ctx))
-            extra = [item for addition in additions for item in addition.items]
+            extra = overrides.items_of(additions)
             json_result = overrides.translate_json(text, ctx, extra)
             new: cst.BaseExpression | None = None
             changes: list[str] = []
@@ -491,7 +493,7 @@ class _Rewrite:
         elif isinstance(node, cst.Dict) or _is_dict_call(node):
             view = _dict_view(node)
             additions = overrides.keep_missing(plan.additions, overrides.present_keys(view, ctx))
-            extra = [item for addition in additions for item in addition.items]
+            extra = overrides.items_of(additions)
             dict_result = overrides.translate_dict(view, ctx, extra)
             new, changes = None, []
             if dict_result is not None:
