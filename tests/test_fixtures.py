@@ -33,7 +33,7 @@ def test_fixture_pair(source: Path, update_fixtures: bool) -> None:
     expected = source.with_name(source.name.replace(".in.py", ".out.py"))
     findings_file = source.with_name(source.name.replace(".in.py", ".findings.txt"))
     options = _options(source)
-    code, findings = migrate(source.read_text(), **options)
+    code, findings = migrate(source.read_text(), str(source), **options)
     if update_fixtures:
         expected.write_text(code)
         findings_file.write_text(render(findings))

@@ -78,6 +78,14 @@ NXDI_ON_DEVICE_SAMPLING_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "OnDevi
 NXDI_LOAD_PRETRAINED_CONFIG = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "load_pretrained_config")
 NXDI_GENERATION_ADAPTER = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "HuggingFaceGenerationAdapter")
 TORCH_MODULE = "torch"
+#: NxDI's application classes read checkpoints from a local directory only (they append "/"
+#: to the path and read config.json and the weights from it); TNx from_pretrained also took
+#: Hugging Face Hub ids, so the migrated program downloads those first.
+HUB_DOWNLOAD = Symbol("huggingface_hub", "snapshot_download")
+#: ``org/name``: the shape of a Hub model id (a local path is any other string).
+#: Calls that write a checkpoint directory (a path they write is local, whatever it looks like).
+CHECKPOINT_WRITERS: frozenset[str] = frozenset({"save_pretrained", "save_pretrained_split"})
+HUB_ID_PATTERN = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 
 
 @dataclass(frozen=True)
@@ -211,12 +219,18 @@ class OptionRule:
     nxdi_builtin: tuple[LiteralValue, ...] = ()
     #: NxDI keywords this option forces whatever else the program set (source code).
     forces: tuple[tuple[str, str], ...] = ()
+    #: For options with no NxDI equivalent: dropping them changes layout, sharding or speed,
+    #: not what the model computes, so they are dropped with a fixed finding (no marker).
+    same_results: bool = False
+    #: TNx keeps this option on only when these other options have these values (absent ones
+    #: take their TNx default); otherwise TNx switches it off itself, and so does the migration.
+    requires: tuple[tuple[str, LiteralValue], ...] = ()
 
 
 _G = "guide 'Neuron Config Migration'"
 _TNX_CFG = "TNx config.py NeuronConfig"
 
-_AMP_TO_TORCH: Mapping[LiteralValue, str] = {
+AMP_TO_TORCH: Mapping[LiteralValue, str] = {
     "f32": "torch.float32", "f16": "torch.float16", "bf16": "torch.bfloat16",
 }
 
@@ -245,7 +259,7 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "amp", ("torch_dtype",), Translation.VALUES,
         "TNx default 'f32'; NxDI otherwise takes the checkpoint's dtype: carried over explicitly",
         "TNx dtypes.to_torch_dtype; NxDI config.py torch_dtype / load_pretrained_config",
-        tnx_default="f32", carry_default=True, values=_AMP_TO_TORCH,
+        tnx_default="f32", carry_default=True, values=AMP_TO_TORCH,
     ),
     OptionRule(
         "context_length_estimate", ("context_encoding_buckets",), Translation.BUCKETS,
@@ -255,10 +269,12 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule(
         "unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "context_unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "prefixed_length", (), Translation.NONE,
@@ -282,12 +298,20 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
         "flash decoding", _G, tnx_default=False,
     ),
     OptionRule(
-        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with fuse_qkv=True, attention_layout='BSH', "
+        "group_query_attention=GQA.REPLICATED_HEADS and sequence_parallel_norm=False",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("fuse_qkv", True), ("attention_layout", "BSH"),
+                  ("group_query_attention", "replicated-heads"),
+                  ("sequence_parallel_norm", False)),
     ),
     OptionRule(
-        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with attention_layout='BSH' and "
+        "group_query_attention=GQA.REPLICATED_HEADS",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("attention_layout", "BSH"), ("group_query_attention", "replicated-heads")),
     ),
     OptionRule(
         "all_reduce_dtype", ("rpl_reduce_dtype",), Translation.COPY,
@@ -330,37 +354,39 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     ),
     OptionRule(
         "on_device_embedding", (), Translation.NONE,
-        "NxDI always runs the embedding on device", f"{_G} (no equivalent); {_TNX_CFG}",
-        tnx_default=False, nxdi_builtin=(True,),
+        "NxDI always runs the embedding on device (the lookup is exact either way)",
+        f"{_G} (no equivalent); {_TNX_CFG}", tnx_default=False, same_results=True,
     ),
     *(
         OptionRule(name, (), Translation.NONE, note, f"{_G} (no equivalent); {_TNX_CFG}",
-                   tnx_default=default)
-        for name, default, note in (
-            ("sparse_attn", None, "NxDI has no block-sparse or sliding-window masks"),
-            ("attention_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("collectives_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("cache_layout", "SBH", "NxDI always uses the BHSD layout"),
-            ("group_query_attention", None, "NxDI chooses the GQA sharding itself"),
-            ("sequence_parallel_norm_threshold", 2048, "NxDI has no threshold"),
-            ("bf16_rms_norm", False, "no NxDI option; RMSNorm follows torch_dtype"),
-            ("cast_logits_dtype", "float32", "NxDI returns logits in its own dtype"),
-            ("qkv_tiling", False, "no NxDI option"),
-            ("weight_tiling", False, "no NxDI option"),
-            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_transpose", False, "no NxDI option"),
-            ("fuse_mlp", False, "no NxDI option"),
-            ("log_softmax_scores", False, "no NxDI option"),
-            ("output_all_logits", False, "NxDI's output_logits is not the same feature"),
-            ("attn_output_transposed", False, "no NxDI option"),
-            ("duplicate_q_weight_sos", False, "no NxDI option"),
-            ("compilation_worker_count", None, "NxDI manages compilation workers itself"),
-            ("is_eagle_target", False, "EAGLE speculation is configured differently in NxDI "
-             "(enable_eagle_speculation with a fused-speculation draft)"),
-            ("is_eagle_draft", False, "EAGLE drafts are configured through "
+                   tnx_default=default, same_results=same)
+        for name, default, same, note in (
+            ("sparse_attn", None, False, "NxDI has no block-sparse or sliding-window masks"),
+            ("attention_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("collectives_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("cache_layout", "SBH", True, "NxDI always uses the BHSD layout"),
+            ("group_query_attention", None, True, "NxDI chooses the GQA sharding itself"),
+            ("sequence_parallel_norm_threshold", 2048, True, "NxDI has no threshold"),
+            ("bf16_rms_norm", False, True, "NxDI computes RMSNorm in float32 (slightly more "
+             "precise than TNx's bfloat16 norm)"),
+            ("cast_logits_dtype", "float32", True, "NxDI returns float32 logits"),
+            ("qkv_tiling", False, True, "a TNx weight layout"),
+            ("weight_tiling", False, True, "a TNx weight layout"),
+            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_transpose", False, True, "a TNx weight layout"),
+            ("fuse_mlp", False, True, "a TNx weight layout"),
+            ("log_softmax_scores", False, False, "no NxDI option"),
+            ("output_all_logits", False, False, "NxDI's output_logits is not the same feature"),
+            ("attn_output_transposed", False, True, "a TNx weight layout"),
+            ("duplicate_q_weight_sos", False, True, "a TNx weight layout"),
+            ("compilation_worker_count", None, True, "NxDI manages compilation workers itself"),
+            ("is_eagle_target", False, False, "EAGLE speculation is configured differently in "
+             "NxDI (enable_eagle_speculation with a fused-speculation draft)"),
+            ("is_eagle_draft", False, False, "EAGLE drafts are configured through "
              "FusedSpecNeuronConfig in NxDI"),
-            ("has_pre_attention_norm", True, "EAGLE drafts are configured differently in NxDI"),
+            ("has_pre_attention_norm", True, False, "EAGLE drafts are configured differently in "
+             "NxDI"),
         )
     ),
 )
@@ -493,6 +519,68 @@ SUBCONFIG_NESTED_CLASS: Mapping[str, Symbol] = {
 
 #: Where the quantized checkpoint goes when the TNx program quantized on the fly.
 QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
+#: TNx dequantizes to ``quant.dequant_dtype`` ('f16' unless given, whatever ``amp`` is); NxDI
+#: dequantizes to ``torch_dtype`` (TNx hlo.py dequantize; NxDI QuantizedColumnParallel dtype).
+DEQUANT_OPTION = "quant.dequant_dtype"
+TNX_DEQUANT_DEFAULT = "f16"
+QUANTIZE_ATTN_OPTION = "quant.quantize_attn"
+#: TNx never quantizes lm_head (nor the embedding, the norms or the MoE router); NxDI quantizes
+#: every parallel linear layer, lm_head included, unless modules_to_not_convert names it
+#: (NxDI models/model_wrapper.py convert(..., modules_to_not_convert); NeuronConfig reads the
+#: keyword from 2.22 and warns when quantized=True comes without it).
+MODULES_TO_NOT_CONVERT_KEY = "modules_to_not_convert"
+MODULES_TO_NOT_CONVERT_SINCE = "2.22"
+TNX_UNQUANTIZED_MODULES: tuple[str, ...] = ("lm_head",)
+#: The NxDI module path (a substring match) of every layer's attention.
+NXDI_ATTENTION_MODULE = "self_attn"
+#: Only per-channel quantization honours modules_to_not_convert when the quantized checkpoint
+#: is written (NxDI application_base.py generate_quantized_state_dict).
+PER_CHANNEL_QUANTIZATION = '"per_channel_symmetric"'
+#: The classmethod that writes the quantized checkpoint from the original one.
+SAVE_QUANTIZED = "save_quantized_state_dict"
+
+#: What every TNx model does that NxDI does only when told, carried explicitly: TNx always
+#: compiles power-of-two buckets up to n_positions (TNx bucket.py token_sizes/context_sizes);
+#: NxDI's enable_bucketing defaults to False (one bucket at seq_len).
+TNX_BEHAVIOUR: tuple[tuple[str, str], ...] = (("enable_bucketing", "True"),)
+#: TNx pads on the left (config.py padding_side='left'); NxDI on the right, ignoring the
+#: attention mask of right-padded prompts: it matters once a batch holds several prompts.
+PADDING_SIDE_KEY = "padding_side"
+TNX_PADDING_SIDE = '"left"'
+
+#: Multi-node TNx: each node runs the same program with NEURON_RANK_ID and NEURON_LOCAL_TP set
+#: (TNx config.py); NxDI takes the node's ranks from start_rank_id and local_ranks_size
+#: (NxDI examples/multi_node.md). The largest single TNx node has 32 NeuronCores (trn1.32xlarge).
+TNX_MAX_TP_ONE_NODE = 32
+MULTINODE_ENV: tuple[str, ...] = ("NEURON_RANK_ID", "NEURON_LOCAL_TP")
+MULTINODE_START_KEY = "start_rank_id"
+MULTINODE_LOCAL_KEY = "local_ranks_size"
+MULTINODE_LOCAL_TP = 'int(os.environ.get("NEURON_LOCAL_TP", {tp}))'
+MULTINODE_RANK = 'int(os.environ.get("NEURON_RANK_ID", 0)) * {local}'
+MULTINODE_NOTE = (
+    "multi-node TNx program: NxDI's start_rank_id and local_ranks_size are computed from the "
+    "same NEURON_RANK_ID and NEURON_LOCAL_TP the TNx program was launched with (keep "
+    "NEURON_RT_ROOT_COMM_ID set as before)"
+)
+
+#: TNx shard_over_sequence is NxDI flash decoding, which asserts that the checkpoint's heads
+#: divide evenly (NxDI modules/flashdecode/utils.py calculate_num_cores_per_group).
+FLASH_DECODING_OPTION = "shard_over_sequence"
+FLASH_DECODING_NOTE = (
+    "NxDI's flash decoding needs min(tp_degree, attention heads) divisible by the KV heads "
+    "(and, before 2.28, attention heads divisible by tp_degree)"
+)
+#: The last release that also asserts num_attention_heads % tp_degree == 0.
+FLASH_DECODING_HEADS_ASSERT_UNTIL = "2.27"
+
+
+def flash_decoding_problem(heads: int, kv_heads: int, tp: int, target: str) -> str | None:
+    """Why NxDI ``target`` would reject flash decoding for these head counts, else None."""
+    if version_key(target) <= version_key(FLASH_DECODING_HEADS_ASSERT_UNTIL) and heads % tp:
+        return "asserts that the attention heads are a multiple of tp_degree"
+    if kv_heads and min(tp, heads) % kv_heads:
+        return "asserts that min(tp_degree, attention heads) is a multiple of the KV heads"
+    return None
 
 OPTION_BY_NAME: Mapping[str, OptionRule] = {
     rule.tnx: rule
@@ -656,15 +744,6 @@ VLLM_SHARED_KEYS: frozenset[str] = frozenset({"padding_side", "is_eagle_draft"})
 #: Sub-config keys that are also NxDI flags when given a non-dict value (NxDI config.py reads
 #: ``kv_cache_quant`` as a bool).
 VLLM_NXDI_FLAGS: frozenset[str] = frozenset({"kv_cache_quant"})
-#: TNx override keys that NxDI through vLLM can drop without anyone acting: vLLM's NxDI loader
-#: samples on device by default (``on_device_sampling_config`` in VLLM
-#: model_loader/neuronx_distributed.py _get_default_neuron_config), so the logits' dtype never
-#: reaches the program.
-VLLM_QUIET_DROPS: Mapping[str, str] = {
-    "cast_logits_dtype": "vLLM's NxDI loader samples on device, so the program never sees the "
-    "logits' dtype",
-}
-
 #: vLLM's own quantization switch for TNx. The fork's TNx loader turns ``quantization=
 #: "neuron_quant"`` into TNx ``QuantizationConfig(quant_dtype=$NEURON_QUANT_DTYPE or "s8",
 #: quantize_method="vector_dynamic", dequant_dtype=<the model dtype>)`` (VLLM
@@ -676,14 +755,6 @@ VLLM_TNX_QUANTIZATION = "neuron_quant"
 VLLM_QUANT_DTYPE_ENV = "NEURON_QUANT_DTYPE"
 VLLM_QUANT_DTYPE_DEFAULT = "s8"
 VLLM_TNX_QUANT_METHOD = "vector_dynamic"
-#: TNx never quantized lm_head (it is only padded and sharded: TNx decoder.py), while NxDI
-#: converts every parallel linear layer unless it is listed in modules_to_not_convert, a
-#: NeuronConfig keyword read from 2.22 (NxDI models/config.py); per_channel_symmetric (TNx's
-#: vector_dynamic) is the quantization type that honours the list when the checkpoint is made.
-VLLM_UNQUANTIZED_MODULES: tuple[str, ...] = ("lm_head",)
-VLLM_MODULES_TO_NOT_CONVERT = "modules_to_not_convert"
-VLLM_MODULES_TO_NOT_CONVERT_SINCE = "2.22"
-
 #: Environment variables read by the TNx loader only, with what to do instead on NxDI.
 #: Buckets: the TNx loader reads these comma lists (VLLM model_loader/neuron.py _get_buckets);
 #: NxDI reads context_encoding_buckets / token_generation_buckets from override_neuron_config.

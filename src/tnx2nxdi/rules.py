@@ -86,6 +86,17 @@ RULES: tuple[Rule, ...] = (
         "# TODO(tnx2nxdi): TNX204 ...\nmodel = NeuronAutoModelForCausalLM.from_pretrained(path)",
     ),
     Rule(
+        "TNX206", "hub-checkpoint", "A Hugging Face Hub id is downloaded to a local directory",
+        "fix",
+        "TNx `from_pretrained` downloaded Hub ids (`meta-llama/Meta-Llama-3.1-8B`); NxDI's "
+        "application classes read config.json and the weights from a local directory. The "
+        "migrated program calls `huggingface_hub.snapshot_download(id)` first and gives the "
+        "local path to `load_pretrained_config`, the model class and quantization.",
+        'model = LlamaForSampling.from_pretrained("meta-llama/Meta-Llama-3.1-8B")',
+        'model_path = snapshot_download("meta-llama/Meta-Llama-3.1-8B")\n...\n'
+        "model = NeuronLlamaForCausalLM(model_path, config)",
+    ),
+    Rule(
         "TNX301", "carried-default", "A TNx default NxDI does not share is written out", "fix",
         "TNx and NxDI defaults differ (tp_degree 2 vs 1, n_positions 2048 vs seq_len 128, amp "
         "'f32' vs the checkpoint dtype). Omitted TNx values are carried over explicitly so the "
@@ -97,10 +108,12 @@ RULES: tuple[Rule, ...] = (
         "TNX303", "option-dropped", "A TNx option has no NxDI equivalent and was removed",
         "sometimes",
         "Options with no NxDI equivalent are removed from the migrated call. When the program set "
-        "one to its TNx default nothing changes and it is dropped quietly; any other value is "
-        "named in a finding and in a marker comment, because the behaviour may differ.",
-        "NeuronConfig(attention_layout='BSH')",
-        "# TODO(tnx2nxdi): TNX303 attention_layout='BSH' has no NxDI equivalent ...\n"
+        "one to its TNx default nothing changes and it is dropped quietly; layouts, sharding "
+        "hints, unrolling and tiling change speed, not results, and are dropped with a fixed "
+        "finding; any other value is named in a finding and in a marker comment, because the "
+        "behaviour may differ.",
+        "NeuronConfig(output_all_logits=True)",
+        "# TODO(tnx2nxdi): TNX303 output_all_logits=True has no NxDI equivalent ...\n"
         "NeuronConfig(...)",
     ),
     Rule(
@@ -113,19 +126,31 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "TNX305", "quantized-checkpoint", "Quantized models need a quantized checkpoint path",
-        "manual",
-        "NxDI asserts `quantized_checkpoints_path` when `quantized=True`. tnx2nxdi derives one "
-        "next to the compiled artifacts; create it once with "
-        "`NeuronLlamaForCausalLM.save_quantized_state_dict(path, config)`.",
+        "sometimes",
+        "NxDI asserts `quantized_checkpoints_path` when `quantized=True` and reads the quantized "
+        "weights from it. tnx2nxdi names it after the model; a migrated model program creates "
+        "it with `NeuronLlamaForCausalLM.save_quantized_state_dict(path, config)` when it is "
+        "missing (fixed), while a vLLM program must have it created once (manual).",
         "NeuronConfig(quant=QuantizationConfig())",
         "NeuronConfig(quantized=True, quantized_checkpoints_path='...-quantized-checkpoint', ...)",
     ),
     Rule(
-        "TNX306", "option-value", "A TNx option value could not be translated", "manual",
+        "TNX306", "option-value", "A TNx option value could not be translated", "sometimes",
         "The value of an option that needs translation (for example `amp`, `n_positions` as a "
         "list, a sub-config) is not a literal the tool can read. The option is migrated with a "
         "runtime translation where one exists, else left for a person.",
         "from_pretrained(path, n_positions=sizes)", "# TODO(tnx2nxdi): TNX306 ...",
+    ),
+    Rule(
+        "TNX307", "multi-node", "A multi-node TNx program keeps running on several nodes",
+        "fix",
+        "TNx reads `NEURON_RANK_ID` and `NEURON_LOCAL_TP` from the environment on each node; NxDI "
+        "takes the node's ranks from `start_rank_id` and `local_ranks_size`. When the program "
+        "mentions those variables or its tp_degree is larger than one TNx node's 32 NeuronCores, "
+        "both are computed from the same variables.",
+        "LlamaForSampling.from_pretrained(path, tp_degree=128)",
+        'NeuronConfig(..., start_rank_id=int(os.environ.get("NEURON_RANK_ID", 0)) * ..., '
+        "local_ranks_size=...)",
     ),
     Rule(
         "TNX401", "compile", "to_neuron() became compile() (and load() when the model is used)",
@@ -274,7 +299,8 @@ RULES: tuple[Rule, ...] = (
         "`NEURON_QUANT_DTYPE` is read by vLLM's TNx loader only. It becomes the override keys "
         "`quantized`, `quantization_dtype`, `quantization_type=\"per_channel_symmetric\"` (TNx's "
         "vector_dynamic), `quantized_checkpoints_path` and `modules_to_not_convert=[\"lm_head\"]` "
-        "(TNx never quantized lm_head; read from NxDI 2.22), and vLLM's setting is removed. "
+        "(TNx never quantized lm_head; read from NxDI 2.22; the same translation as a TNx "
+        "`QuantizationConfig`), and vLLM's setting is removed. "
         "A TNX305 marker asks for the quantized checkpoint to be created once (the V1 plugin "
         "creates it itself). Marked instead when the dtype cannot be known.",
         "llm = LLM(model=path, device=\"neuron\", quantization=\"neuron_quant\")",

@@ -88,11 +88,7 @@ def translate_items(
     """Translate override items; raises CannotRead when a TNx sub-config cannot be read."""
     result = OverrideResult([])
     for key, value in items:
-        if key in m.VLLM_QUIET_DROPS and _is_tnx_key(key, value):
-            ctx.report("TNX303", f"{key}={code_of(value)} dropped: {m.VLLM_QUIET_DROPS[key]}",
-                       fixed=True)
-            translated: Items = []
-        elif _is_tnx_key(key, value):
+        if _is_tnx_key(key, value):
             translated = _translate_one(key, value, ctx)
         else:
             result.items.append((key, value))
@@ -118,15 +114,13 @@ def _translate_one(key: str, value: cst.BaseExpression, ctx: Context) -> Items:
         if code != _CHECKPOINT_CODE:  # said below, in vLLM's terms
             ctx.report(code, message, fixed=fixed)
 
-    translator = OptionTranslator(report, _dict_resolver(key), ctx.model_name)
+    translator = OptionTranslator(report, _dict_resolver(key), ctx.model_name,
+                                  target_version=ctx.target)
     translator.neuron_config({key: value})
     items = [(name, _as_dict(expression)) for name, expression in
              translator.result.kwargs.items()]
-    names = {name for name, _ in items}
-    if m.QUANTIZED_PATH_KEY in names:
-        if _reads_module_list(ctx.target) and m.VLLM_MODULES_TO_NOT_CONVERT not in names:
-            items.append((m.VLLM_MODULES_TO_NOT_CONVERT, _python(list(m.VLLM_UNQUANTIZED_MODULES))))
-        path = next(literal_value(v) for k, v in items if k == m.QUANTIZED_PATH_KEY)
+    path = next((literal_value(v) for k, v in items if k == m.QUANTIZED_PATH_KEY), None)
+    if path is not None:
         _checkpoint_finding(ctx, str(path))
     return items
 
@@ -140,7 +134,7 @@ def _shown(ctx: Context, items: Items) -> str:
 
 
 def _reads_module_list(target: str) -> bool:
-    return m.version_key(target) >= m.version_key(m.VLLM_MODULES_TO_NOT_CONVERT_SINCE)
+    return m.version_key(target) >= m.version_key(m.MODULES_TO_NOT_CONVERT_SINCE)
 
 
 def _checkpoint_finding(ctx: Context, path: str) -> None:
@@ -306,24 +300,19 @@ def _quantization(launch: Launch, env: Sequence[EnvSetting], plan: LaunchPlan) -
     deferred: list[tuple[str, str, bool]] = []
 
     def hold(code: str, message: str, *, fixed: bool) -> None:
-        deferred.append((code, message, fixed))
+        # The fork's TNx loader dequantized to the model dtype, as NxDI does: nothing to say.
+        if not message.startswith(m.DEQUANT_OPTION):
+            deferred.append((code, message, fixed))
 
     held = Context(hold, ctx.model_name, ctx.target, ctx.plugin, ctx.where)
     items = _translate_one("quant", synthetic, held)
     shown = _shown(ctx, items)
-    if _reads_module_list(ctx.target):
-        why = (f"; {m.VLLM_MODULES_TO_NOT_CONVERT} keeps lm_head unquantized, as TNx did")
-    else:
-        why = ""
+    why = (f"; {m.MODULES_TO_NOT_CONVERT_KEY} keeps lm_head unquantized, as TNx did"
+           if _reads_module_list(ctx.target) else "")
 
     def after() -> None:
         for code, message, fixed in deferred:
             ctx.report(code, message, fixed=fixed)
-        if not _reads_module_list(ctx.target):
-            ctx.report("TNX606", f"on NxDI {ctx.target} lm_head is quantized too, which TNx "
-                       f"never did ({m.VLLM_MODULES_TO_NOT_CONVERT} is read from "
-                       f"{m.VLLM_MODULES_TO_NOT_CONVERT_SINCE}): check the accuracy",
-                       fixed=False)
 
     plan.drop_quantization = True
     plan.additions.append(Addition(

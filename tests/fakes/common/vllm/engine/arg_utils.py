@@ -35,6 +35,7 @@ from typing import Any
 from _fake_recorder import record
 from _fake_vocab import (
     TNX_NEURON_CONFIG_KEYS,
+    as_plain_dict,
     dtype_name,
     nxdi_moe_keys,
     nxdi_neuron_config_keys,
@@ -54,7 +55,6 @@ _QUANT_KEYS = ("quantized", "quantization_dtype", "quantization_type", "modules_
 _BUCKET_KEYS = ("context_encoding_buckets", "token_generation_buckets", "enable_bucketing")
 _SPECULATION_KEYS = ("speculation_length", "enable_fused_speculation", "enable_eagle_speculation")
 _VIEW_KEYS = frozenset((*_QUANT_KEYS, *_BUCKET_KEYS, *_SPECULATION_KEYS))
-_TNX_QUANT_DTYPES = {"s8": "int8", "f8e4m3fn": "f8e4m3"}
 _TNX_UNQUANTIZED = ["lm_head"]  # TNx decoder.py never quantizes lm_head
 _BUCKET_ENV = {"context_encoding_buckets": "NEURON_CONTEXT_LENGTH_BUCKETS",
                "token_generation_buckets": "NEURON_TOKEN_GEN_BUCKETS"}
@@ -102,22 +102,27 @@ def _override_config(framework: str | None, override: dict[str, Any]) -> dict[st
 def _nxdi_quantization(override: dict[str, Any]) -> dict[str, Any]:
     if not override.get("quantized"):
         return {"quantized": False}
+    method = override.get("quantization_type", "per_tensor_symmetric")
+    # Only per-channel quantization leaves modules_to_not_convert out of the checkpoint too.
+    kept = (override.get("modules_to_not_convert") or []) if (
+        method == "per_channel_symmetric") else []
     return {"quantized": True,
             "quantization_dtype": override.get("quantization_dtype", "int8"),
-            "quantization_type": override.get("quantization_type", "per_tensor_symmetric"),
-            "unconverted": sorted(override.get("modules_to_not_convert") or [])}
+            "quantization_type": method, "unconverted": sorted(kept)}
 
 
 def _tnx_quantization(override: dict[str, Any], quantization: str | None) -> dict[str, Any]:
-    if override.get("quant") is not None:
-        quant = translate_tnx_options({"quant": override["quant"]})[0]
-    elif quantization == "neuron_quant":
-        dtype = os.environ.get("NEURON_QUANT_DTYPE", "s8")
-        quant = {"quantized": True, "quantization_dtype": _TNX_QUANT_DTYPES[dtype],
-                 "quantization_type": "per_channel_symmetric"}
-    else:
+    quant = override.get("quant")
+    if quant is None and quantization == "neuron_quant":
+        quant = {"quant_dtype": os.environ.get("NEURON_QUANT_DTYPE", "s8"),
+                 "quantize_method": "vector_dynamic"}
+    if quant is None:
         return {"quantized": False}
-    return {**quant, "unconverted": list(_TNX_UNQUANTIZED)}
+    fields = as_plain_dict(quant)
+    view = {k: v for k, v in translate_tnx_options({"quant": fields})[0].items()
+            if k in ("quantized", "quantization_dtype", "quantization_type")}
+    attention = [] if fields.get("quantize_attn", True) else ["self_attn"]
+    return {**view, "unconverted": sorted([*_TNX_UNQUANTIZED, *attention])}
 
 
 def _buckets(source: dict[str, Any] | None) -> dict[str, Any]:
@@ -191,7 +196,9 @@ class EngineArgs:
                config=config, quantization=quantization, buckets=buckets,
                speculation=self._speculation(framework, override))
 
-    def _speculation(self, framework: str | None, override: dict[str, Any]) -> dict[str, Any] | None:
+    def _speculation(
+        self, framework: str | None, override: dict[str, Any]
+    ) -> dict[str, Any] | None:
         spec = dict(self.speculative_config or {})
         draft = spec.get("model", self.speculative_model)
         tokens = spec.get("num_speculative_tokens", self.num_speculative_tokens)
