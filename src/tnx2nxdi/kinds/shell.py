@@ -35,8 +35,6 @@ _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
                      + re.escape(m.VLLM_NEURON_DEVICE) + r"\b")
 _FRAMEWORK = re.compile(r"(?<![\w$])" + m.VLLM_FRAMEWORK_ENV + r"=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)")
-_ENV = re.compile(r"(?:^|(?<=[\s;&|(]))(?:export[ \t]+)?([A-Z_][A-Z0-9_]*)="
-                  r"(\"[^\"]*\"|'[^']*'|[^\s;&|)]*)")
 #: ``NAME=value`` (any variable), with the keyword that may precede it.
 _ASSIGN = re.compile(r"(?:^|(?<=[\s;&|(]))((?:export|local|readonly|declare)[ \t]+)?"
                      r"([A-Za-z_][A-Za-z0-9_]*)=")
