@@ -41,7 +41,8 @@ _FAMILY_ON_NXDI = {"mistral": "llama"}  # Mistral runs on the NxDI Llama classes
 _NOT_COMPARED_CONFIG_KEYS = frozenset({"quantized_checkpoints_path", "save_sharded_checkpoint"})
 _ALWAYS_COMPARED_SETTINGS = ("max_length", "do_sample")
 _SAMPLING_SETTINGS = ("top_k", "top_p", "temperature")
-_VLLM_KEYS = ("device", "tensor_parallel_size", "max_num_seqs", "max_model_len", "config")
+_VLLM_KEYS = ("device", "tensor_parallel_size", "max_num_seqs", "max_model_len", "config",
+              "quantization", "buckets", "speculation")
 
 Event = dict[str, Any]
 #: checkpoint path (as a program names it) -> its config.json ({}: the fake's defaults)
@@ -297,7 +298,8 @@ def compare(tnx_events: Sequence[Event], nxdi_events: Sequence[Event]) -> list[s
       save_sharded_checkpoint=True (the other direction is not reported).
     * generate: same count; max_length and do_sample always, top_k/top_p/temperature only when
       sampling.
-    * vLLM: engine settings and override config (TNx override translated to NxDI names) equal, and
+    * vLLM: engine settings, override config (TNx override translated to NxDI names) and what
+      the loader asks for (quantization, buckets, speculation; see the fake vLLM) equal, and
       the NxDI program selects VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference;
       vllm_generate and hf_cpu_generate events must be identical.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -807,6 +808,76 @@ def test_vllm_override_validation_and_comparison(tmp_path: Path) -> None:
     unset = run_program(VLLM_PROGRAM % ("", "None"), "nxdi", tmp_path=tmp_path)
     assert any("framework" in d for d in compare(run_program(
         VLLM_PROGRAM % ("", "None"), "tnx", tmp_path=tmp_path), unset))
+
+
+VLLM_ENGINE = """
+import os
+from vllm import LLM
+%s
+LLM(model='/m/llama', tensor_parallel_size=8, max_num_seqs=4, max_model_len=2048, %s)
+"""
+NXDI_QUANT = ("override_neuron_config={'quantized': True, 'quantization_dtype': 'int8', "
+              "'quantization_type': 'per_channel_symmetric', 'quantized_checkpoints_path': 'q', "
+              "'modules_to_not_convert': ['lm_head']}")
+
+
+def _engine(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(event for event in events if event["kind"] == "vllm_engine")
+
+
+def test_fake_vllm_records_what_each_loader_quantizes(tmp_path: Path) -> None:
+    tnx = run_program(VLLM_ENGINE % ("os.environ['NEURON_QUANT_DTYPE'] = 'f8e4m3fn'",
+                                     "quantization='neuron_quant'"), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["quantization"] == {
+        "quantized": True, "quantization_dtype": "f8e4m3",
+        "quantization_type": "per_channel_symmetric", "unconverted": ["lm_head"]}
+    int8 = run_program(VLLM_ENGINE % ("", "quantization='neuron_quant'"), "tnx",
+                       tmp_path=tmp_path)
+    nxdi = run_program(VLLM_ENGINE % (ENV_NXDI, NXDI_QUANT), "nxdi", tmp_path=tmp_path)
+    assert compare(int8, nxdi) == []
+    # NxDI quantizes lm_head unless told not to, and defaults to per-tensor quantization.
+    everything = NXDI_QUANT.replace(", 'modules_to_not_convert': ['lm_head']", "")
+    per_tensor = NXDI_QUANT.replace("per_channel_symmetric", "per_tensor_symmetric")
+    for override in (everything, per_tensor):
+        other = run_program(VLLM_ENGINE % (ENV_NXDI, override), "nxdi", tmp_path=tmp_path)
+        assert any("quantization" in d for d in compare(int8, other))
+    with pytest.raises(TypeError, match="neuron_quant"):
+        run_program(VLLM_ENGINE % (ENV_NXDI, "quantization='neuron_quant'"), "nxdi",
+                    tmp_path=tmp_path)
+    with pytest.raises(TypeError):  # modules_to_not_convert is read from 2.22 only
+        run_program(VLLM_ENGINE % (ENV_NXDI, NXDI_QUANT), "nxdi", tmp_path=tmp_path,
+                    nxdi_version="2.21")
+
+
+def test_fake_vllm_reads_buckets_from_the_environment_only_on_tnx(tmp_path: Path) -> None:
+    env = "os.environ['NEURON_TOKEN_GEN_BUCKETS'] = '1024,512'"
+    tnx = run_program(VLLM_ENGINE % (env, "device='neuron'"), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["buckets"]["token_generation_buckets"] == [512, 1024]
+    ignored = run_program(VLLM_ENGINE % (env + "\n" + ENV_NXDI, "device='neuron'"), "nxdi",
+                          tmp_path=tmp_path)
+    assert any("buckets" in d for d in compare(tnx, ignored))
+    moved = run_program(VLLM_ENGINE % (ENV_NXDI, "device='neuron', override_neuron_config="
+                                       "{'token_generation_buckets': [512, 1024]}"),
+                        "nxdi", tmp_path=tmp_path)
+    assert compare(tnx, moved) == []
+
+
+def test_fake_vllm_takes_eagle_from_the_draft_config_on_tnx_and_the_override_on_nxdi(
+    tmp_path: Path
+) -> None:
+    (tmp_path / "draft").mkdir()
+    (tmp_path / "draft" / "config.json").write_text('{"is_eagle": true}')
+    spec = "speculative_model='draft', num_speculative_tokens=4"
+    tnx = run_program(VLLM_ENGINE % ("", spec), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["speculation"] == {"speculation_length": 4,
+                                          "enable_fused_speculation": True,
+                                          "enable_eagle_speculation": True}
+    plain = run_program(VLLM_ENGINE % (ENV_NXDI, spec), "nxdi", tmp_path=tmp_path)
+    assert any("speculation" in d for d in compare(tnx, plain))
+    eagle = run_program(VLLM_ENGINE % (ENV_NXDI, spec + ", override_neuron_config="
+                                       "{'enable_eagle_speculation': True}"),
+                        "nxdi", tmp_path=tmp_path)
+    assert compare(tnx, eagle) == []
 
 
 # --- harness ---------------------------------------------------------------------------------
