@@ -521,6 +521,9 @@ QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
 DEQUANT_OPTION = "quant.dequant_dtype"
 TNX_DEQUANT_DEFAULT = "f16"
 QUANTIZE_ATTN_OPTION = "quant.quantize_attn"
+QUANTIZE_METHOD_OPTION = "quant.quantize_method"
+#: Reads a checkpoint's config.json (the layer count, when the tool cannot read it itself).
+HF_AUTO_CONFIG = Symbol("transformers", "AutoConfig")
 #: TNx never quantizes lm_head (nor the embedding, the norms or the MoE router); NxDI quantizes
 #: every parallel linear layer, lm_head included, unless modules_to_not_convert names it
 #: (NxDI models/model_wrapper.py convert(..., modules_to_not_convert); NeuronConfig reads the

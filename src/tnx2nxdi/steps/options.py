@@ -72,6 +72,8 @@ class OptionTranslator:
     target_version: str = m.DEFAULT_TARGET_VERSION
     #: The checkpoint's config.json, when it is a local directory the tool can read.
     checkpoint: Mapping[str, object] | None = None
+    #: The checkpoint directory as the migrated program names it (values read at run time).
+    checkpoint_expr: str | None = None
     #: The program creates the quantized checkpoint when it is missing (so no one must).
     creates_quantized_checkpoint: bool = False
     #: The options are a TNx model's whole configuration (not a vLLM override's keys): options
@@ -375,21 +377,33 @@ class OptionTranslator:
                         "modules_to_not_convert, and TNx kept them in full precision", fixed=False)
             return
         method = self.result.kwargs.get("quantization_type")
-        if method is None or code_of(method) != m.PER_CHANNEL_QUANTIZATION:
-            self.report("TNX303", "lm_head is quantized too: NxDI's per-tensor quantization "
-                        "ignores modules_to_not_convert when it writes the quantized checkpoint, "
-                        "and TNx kept lm_head in full precision", fixed=False)
-            return
-        modules = list(m.TNX_UNQUANTIZED_MODULES)
+        if method is not None and code_of(method) != m.PER_CHANNEL_QUANTIZATION:
+            # Only per-channel quantization keeps lm_head out of the quantized checkpoint.
+            self._put(self.result.kwargs, "quantization_type", expr(m.PER_CHANNEL_QUANTIZATION))
+            self.report("TNX303", f"{m.QUANTIZE_METHOD_OPTION}={code_of(method)} dropped: "
+                        "NxDI's per-tensor quantization would quantize lm_head too (it ignores "
+                        "modules_to_not_convert when it writes the quantized checkpoint), which "
+                        f"TNx kept in full precision, so quantization_type="
+                        f"{m.PER_CHANNEL_QUANTIZATION}: finer scales, slightly different "
+                        "results", fixed=True)
+        modules = ", ".join(string(name) for name in m.TNX_UNQUANTIZED_MODULES)
         if attention:
-            if self.read(self.given.get("fuse_qkv", expr("False"))) is True:
-                self.report("TNX306", f"{m.QUANTIZE_ATTN_OPTION}=False with fuse_qkv=True: "
-                            'NxDI needs "layers.N.self_attn" for every layer in '
-                            "modules_to_not_convert; add them", fixed=False)
-            else:
-                modules.append(m.NXDI_ATTENTION_MODULE)
-        self._put(self.result.kwargs, m.MODULES_TO_NOT_CONVERT_KEY,
-                  expr("[" + ", ".join(string(name) for name in modules) + "]"))
+            modules += ", " + self._attention_modules()
+        self._put(self.result.kwargs, m.MODULES_TO_NOT_CONVERT_KEY, expr(f"[{modules}]"))
+
+    def _attention_modules(self) -> str:
+        """Every layer's attention, as NxDI names it in modules_to_not_convert: the plain
+        substring, unless fused QKV weights need each layer named (NxDI checks the exact
+        "layers.N.self_attn" when it fuses the scales)."""
+        if self.read(self.given.get("fuse_qkv", expr("False"))) is not True:
+            return string(m.NXDI_ATTENTION_MODULE)
+        layers = (self.checkpoint or {}).get("num_hidden_layers")
+        if isinstance(layers, int):
+            count = str(layers)
+        else:
+            count = f"AutoConfig.from_pretrained({self.checkpoint_expr}).num_hidden_layers"
+            self.result.symbols.add(m.HF_AUTO_CONFIG)
+        return f'*(f"layers.{{i}}.{m.NXDI_ATTENTION_MODULE}" for i in range({count}))'
 
     # -- helpers ----------------------------------------------------------------------------
 
