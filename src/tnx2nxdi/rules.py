@@ -44,12 +44,27 @@ RULES: tuple[Rule, ...] = (
         "LlamaInferenceConfig, NeuronLlamaForCausalLM",
     ),
     Rule(
-        "TNX102", "ipython-line", "A notebook's IPython line still refers to TNx", "manual",
-        "Magics and shell escapes in notebooks (`%pip install transformers-neuronx`, "
-        "`!python run_tnx.py`, `LlamaForSampling?`) are never rewritten; a marker above the line "
-        "asks for it to be updated (install `neuronx-distributed-inference` instead).",
+        "TNX102", "ipython-line", "An install line or IPython line still refers to TNx",
+        "sometimes",
+        "A notebook's `!pip install transformers-neuronx` becomes "
+        "`!pip install neuronx-distributed-inference` when the notebook no longer imports TNx "
+        "after the run. Otherwise the line is left as it is with a marker giving the Neuron "
+        "SDK's NxDI install line, as are shell install lines and other IPython lines naming TNx "
+        "(`!python run_tnx.py`, `LlamaForSampling?`). A notebook NxDI cannot run at all (an "
+        "unsupported family) keeps its TNx install line without a marker.",
         "%pip install -U transformers-neuronx",
-        "# TODO(tnx2nxdi): TNX102 ...\n%pip install -U transformers-neuronx",
+        "%pip install -U neuronx-distributed-inference",
+    ),
+    Rule(
+        "TNX103", "dependency-pin", "An install line pins a version NxDI cannot run with",
+        "manual",
+        "NxDI pins `transformers` per release (`transformers==4.57.*` for 2.28-2.29, 4.56 for "
+        "2.27, 4.51 for 2.24-2.26, 4.48 for 2.22-2.23, 4.45 for 2.21). A `pip install` line "
+        "in a migrated notebook, or in a shell script that installs TNx or NxDI, whose "
+        "`transformers` requirement excludes that pin is marked: change or drop the pin (and "
+        "pins that follow it, such as `tokenizers`).",
+        "!pip install transformers==4.40.0 tokenizers==0.19.1",
+        "# TODO(tnx2nxdi): TNX103 ...\n!pip install transformers==4.40.0 tokenizers==0.19.1",
     ),
     Rule(
         "TNX201", "model-class", "TNx model class migrated to the NxDI application class", "fix",
@@ -286,6 +301,19 @@ RULES: tuple[Rule, ...] = (
         "`EagleSpeculativeDecoder`) have no drop-in NxDI counterpart: NxDI configures fused "
         "speculation through NeuronConfig and FusedSpecNeuronConfig.",
         "spec = FusedSpeculativeDecoder(draft, target, k=4)", "# TODO(tnx2nxdi): TNX910 ...",
+    ),
+    Rule(
+        "TNX920", "tnx-backend", "The file is built on TNx itself: left as it is, to port whole",
+        "manual",
+        "Code that subclasses TNx classes, imports TNx internals (beyond its public model, "
+        "config and generation API), names TNx classes or modules in strings, loads them with "
+        "`importlib`, keeps TNx model classes in a table, drives TNx models it gets from "
+        "elsewhere, or is part of the TNx package itself, is a TNx backend: a partial migration "
+        "would break it. It gets one marker at its top and no edit; port it as a whole (NxDI "
+        "model classes for model code, NxDI application classes or the serving framework's own "
+        "NxDI backend for serving code).",
+        "NEURONX_CLASS = \"llama.model.LlamaForSampling\"",
+        "# TODO(tnx2nxdi): TNX920 TNx backend (names 'llama.model.LlamaForSampling') ...",
     ),
     Rule(
         "TNX990", "tnx-still-used", "The file still uses TNx after the run", "manual",
