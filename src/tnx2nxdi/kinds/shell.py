@@ -22,7 +22,7 @@ from tnx2nxdi.engine.nodes import CannotRead
 from tnx2nxdi.findings import Finding, Outcome
 from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
-from tnx2nxdi.steps import overrides
+from tnx2nxdi.steps import installs, overrides
 
 _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
@@ -97,6 +97,7 @@ def migrate_script(text: str, options: Options) -> tuple[str, tuple[Finding, ...
     commands = list(_commands(lines))
     if _is_neuron_launch_script(commands):
         _migrate(commands, result, options)
+    _installs(commands, result, options)
     code = _render(result)
     produced = {text for texts in result.markers.values() for text in texts}
     earlier = [Finding(marker.code, marker.message, marker.line, marker.column, fixed=False)
@@ -401,6 +402,22 @@ def _environment(command: _Command, result: _Result, options: Options) -> None:
         start = code.rfind("\n", 0, match.start(1)) + 1
         result.report(message[0], message[1], line, fixed=False, options=options,
                       marker_at=command.first, column=match.start(1) - start + 1)
+
+
+def _installs(commands: list[_Command], result: _Result, options: Options) -> None:
+    """``pip install transformers-neuronx`` gets the NxDI install line, and, in a script that
+    installs TNx or NxDI, a ``transformers`` pin NxDI cannot run with is marked. A setup script
+    serves programs the tool does not see, so its lines are never rewritten."""
+    code = [command for command in commands if not command.comment]
+    neuron = any(installs.installs_neuron(command.text) for command in code)
+    for command in code:
+        if any(installs.tnx_requirement(found) for found in installs.commands(command.text)):
+            result.report("TNX102", installs.tnx_install_message(
+                "shell install lines are left as they are: change it once the programs it "
+                "sets up run on NxDI"), command.first, fixed=False, options=options)
+        if neuron:
+            for message in installs.pin_findings(command.text, options.target_version):
+                result.report("TNX103", message, command.first, fixed=False, options=options)
 
 
 # -- writing -------------------------------------------------------------------------------------
