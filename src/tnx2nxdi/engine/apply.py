@@ -40,9 +40,15 @@ class Applier(cst.CSTTransformer):
     def __init__(self, plan: Plan, parents: dict[int, cst.CSTNode]) -> None:
         super().__init__()
         self.plan = plan
+        #: Statement -> end-of-line comments of removed lines whose work it took over.
+        self.moved: dict[int, list[cst.Comment]] = {}
+        for removed, into in plan.folded.values():
+            comment = _end_of_line(removed)
+            if comment is not None:
+                self.moved.setdefault(id(into), []).append(comment)
         #: The planned nodes and the nodes above them: nothing else changes.
         self.needed = with_ancestors(
-            [*plan.statements, *plan.calls, *plan.markers, *plan.before], parents
+            [*plan.statements, *plan.calls, *plan.markers, *plan.before, *self.moved], parents
         )
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -81,8 +87,11 @@ class Applier(cst.CSTTransformer):
         for original, current in zip(originals, updated, strict=True):
             replacement = self.plan.statements.get(id(original))
             markers += self.plan.markers.get(id(original), [])
+            moved = self.moved.get(id(original), [])
             if replacement is not None and not replacement:
-                carried += [*_leading(original), *_trailing_comment(original)]
+                carried += [*_leading(original), *_lines(moved)]
+                if id(original) not in self.plan.folded:  # else it went with its replacement
+                    carried += _trailing_comment(original)
                 continue
             new = [current] if replacement is None else list(replacement)
             first = new[0]
@@ -94,6 +103,7 @@ class Applier(cst.CSTTransformer):
             if markers:
                 first = with_markers(first, markers)  # type: ignore[arg-type]
                 markers = []
+            first = _with_moved(first, moved)
             out += [*self.plan.before.get(id(original), []), first, *new[1:]]
         return out, [line for line in carried if line.comment is not None]
 
@@ -115,9 +125,36 @@ def _leading(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
 
 def _trailing_comment(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
     """The end-of-line comment of a removed line, kept as a comment line."""
-    if isinstance(statement, cst.SimpleStatementLine) and statement.trailing_whitespace.comment:
-        return [cst.EmptyLine(comment=statement.trailing_whitespace.comment)]
-    return []
+    return _lines([comment] if (comment := _end_of_line(statement)) is not None else [])
+
+
+def _end_of_line(statement: cst.CSTNode) -> cst.Comment | None:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.trailing_whitespace.comment
+    return None
+
+
+def _lines(comments: Sequence[cst.Comment]) -> list[cst.EmptyLine]:
+    return [cst.EmptyLine(comment=comment) for comment in comments]
+
+
+def _with_moved(
+    statement: cst.BaseStatement, comments: Sequence[cst.Comment]
+) -> cst.BaseStatement:
+    """The comments of lines folded into ``statement``: at its end when that is free (one
+    comment), else on lines of their own right above it."""
+    if not comments:
+        return statement
+    if (
+        len(comments) == 1
+        and isinstance(statement, cst.SimpleStatementLine)
+        and statement.trailing_whitespace.comment is None
+    ):
+        end = statement.trailing_whitespace.with_changes(
+            whitespace=cst.SimpleWhitespace("  "), comment=comments[0])
+        return statement.with_changes(trailing_whitespace=end)
+    own = list(_leading(statement))
+    return statement.with_changes(leading_lines=[*own, *_lines(comments)])
 
 
 def _prepend(statement: cst.BaseStatement, lines: list[cst.EmptyLine]) -> cst.BaseStatement:

@@ -16,6 +16,7 @@ from tnx2nxdi.engine.analysis import Analysis, Assignment, Reference, ScopeNode
 from tnx2nxdi.engine.nodes import (
     CannotRead,
     NotLiteral,
+    argument_comments,
     assign,
     call,
     code_of,
@@ -25,6 +26,7 @@ from tnx2nxdi.engine.nodes import (
     kwarg,
     literal_value,
     read_args,
+    with_trailing_comment,
 )
 from tnx2nxdi.literals import LiteralValue
 from tnx2nxdi.steps import generation, lifecycle
@@ -306,9 +308,10 @@ def _emit(
         _emit_reopened(f, spec)
         return
 
+    comments = argument_comments(spec.call, spec.config_def.value if spec.config_def else None)
     translator = OptionTranslator(f.state.at(binding.statement),
                                   _subconfig_resolver(binding, analysis), names.model_name,
-                                  _value_reader(analysis, binding.chain))
+                                  _value_reader(analysis, binding.chain), comments=comments)
     # Sub-configs were checked by _read, so no CannotRead can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
     translator.neuron_config(spec.config_keywords)
@@ -330,6 +333,7 @@ def _emit(
     model_line = assign(target, call(family.application.name, [
         cst.Arg(spec.checkpoint), cst.Arg(expr(names.config))
     ]))
+    model_line = with_trailing_comment(model_line, comments.get(id(spec.checkpoint)))
     f.plan.replace(binding.statement, [nc_line, config_line, model_line])
     f.state.report(
         "TNX201",

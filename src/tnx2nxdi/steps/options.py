@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -19,6 +19,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     read_args,
     string,
+    with_comment,
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
@@ -39,6 +40,8 @@ class TranslatedOptions:
     symbols: set[m.Symbol] = field(default_factory=set)
     needs_torch: bool = False
     carried: list[str] = field(default_factory=list)
+    #: NxDI keyword -> the end-of-line comment of the TNx argument it came from.
+    comments: dict[str, str] = field(default_factory=dict)
 
     def set(self, name: str, value: cst.BaseExpression) -> None:
         self.kwargs[name] = value
@@ -46,7 +49,8 @@ class TranslatedOptions:
             self.needs_torch = True
 
     def args(self) -> list[cst.Arg]:
-        return [kwarg(name, value) for name, value in self.kwargs.items()]
+        return [with_comment(kwarg(name, value), self.comments.get(name))
+                for name, value in self.kwargs.items()]
 
 
 @dataclass
@@ -60,6 +64,9 @@ class OptionTranslator:
     model_name: str
     read: ValueReader = literal_value
     result: TranslatedOptions = field(default_factory=TranslatedOptions)
+    #: id(TNx argument value) -> its end-of-line comment (``nodes.argument_comments``): the
+    #: comment goes with the NxDI keyword the option becomes.
+    comments: Mapping[int, str] = field(default_factory=dict)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -106,6 +113,10 @@ class OptionTranslator:
     ) -> None:
         handler = _HANDLERS[rule.translation]
         handler(self, rule, value, into)
+        comment = self.comments.get(id(value))
+        written = [name for name in rule.nxdi if name in into]
+        if comment is not None and written and into is self.result.kwargs:
+            self.result.comments.setdefault(written[0], comment)
         for name, source in rule.also:
             self._put(into, name, expr(source))
 
