@@ -16,6 +16,8 @@ from tests.test_fixtures import _id, _options
 NOT_EXECUTABLE = {
     "model_classes/guide_example": "the guide's own program fails on TNx: save(sharded_weights="
     "True) asserts on_device_embedding=True (see model_classes/guide_example_presharded)",
+    "library/class_names_in_strings": "a module of a package (relative import) that stays on "
+    "TNx: tnx2nxdi only marks it",
 }
 #: Directories a fixture's program expects to find (for example artifacts of an earlier run).
 EXISTING_DIRS = {"lifecycle/reload_saved_artifacts": ("neuron_artifacts",)}

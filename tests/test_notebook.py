@@ -36,7 +36,8 @@ NOTEBOOKS = FIXTURES / "notebooks"
 PAIRS = sorted(NOTEBOOKS.glob("*.in.ipynb"))
 NOOPS = sorted(NOTEBOOKS.glob("*.noop.ipynb"))
 #: Pairs whose code cells run against the fakes (the others still need a person).
-EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources")
+EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources", "comments_kept",
+              "install_lines_and_pins")
 
 
 def _case(path: Path) -> str:

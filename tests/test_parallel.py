@@ -26,14 +26,17 @@ def _groups() -> dict[tuple[tuple[str, object], ...], list[Path]]:
     groups: dict[tuple[tuple[str, object], ...], list[Path]] = {}
     for path in INPUTS:
         options = _options(path) if path.suffix == ".py" else {}
+        options.pop("path", None)  # where the file sits, not an option (see _copy)
         groups.setdefault(tuple(sorted(options.items())), []).append(path)
     return groups
 
 
 def _copy(paths: list[Path], root: Path) -> list[Path]:
+    """Copies under ``root``; a fixture whose first line gives ``path=`` is copied there."""
     copies = []
     for path in paths:
-        copy = root / path.relative_to(FIXTURES)
+        placed = _options(path).get("path") if path.suffix == ".py" else None
+        copy = root / (str(placed) if placed else path.relative_to(FIXTURES))
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy)
         copies.append(copy)

@@ -921,8 +921,8 @@ TNX_DRIVER_METHODS: frozenset[str] = frozenset({"to_neuron", "cpu_compile"})
 #: NxDI application classes, or the serving framework's own NxDI backend (vLLM's NxDI loader,
 #: djl-serving's and optimum-neuron's NxD paths), for code that drives TNx models.
 LIBRARY_ADVICE: Mapping[str, str] = {
-    "package": "NxDI replaces the TNx package as a whole (NxDI's inference_demo is the "
-    "counterpart of TNx's demos), so there is nothing to migrate here",
+    "package": "leave it out of the migration: NxDI replaces the TNx package as a whole "
+    "(NxDI's inference_demo is the counterpart of TNx's demos)",
     "model": "port the model code to an NxDI model (a NeuronBaseForCausalLM subclass with its "
     f"InferenceConfig; model-onboarding guide: {ONBOARDING_GUIDE})",
     "backend": "port it as a whole to an NxDI backend: NxDI application classes "
@@ -958,4 +958,6 @@ def nxdi_counterpart(qualified: str) -> Symbol | None:
         return NXDI_NEURON_CONFIG
     if qualified in TNX_GENERATION_ADAPTERS:
         return NXDI_GENERATION_ADAPTER
+    if SUBCONFIG_CLASSES.get(qualified) == ON_DEVICE_GENERATION_OPTION:
+        return NXDI_ON_DEVICE_SAMPLING_CONFIG
     return None

@@ -8,6 +8,7 @@ stay with what replaced it, and marker comments go above their statements, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -40,12 +41,14 @@ class Applier(cst.CSTTransformer):
     def __init__(self, plan: Plan, parents: dict[int, cst.CSTNode]) -> None:
         super().__init__()
         self.plan = plan
-        #: Statement -> end-of-line comments of removed lines whose work it took over.
-        self.moved: dict[int, list[cst.Comment]] = {}
+        #: Statement -> the comments of removed lines whose work it took over.
+        self.moved: dict[int, _Moved] = {}
         for removed, into in plan.folded.values():
+            entry = self.moved.setdefault(id(into), _Moved())
+            entry.leading += _attached(removed)
             comment = _end_of_line(removed)
             if comment is not None:
-                self.moved.setdefault(id(into), []).append(comment)
+                entry.trailing.append(comment)
         #: The planned nodes and the nodes above them: nothing else changes.
         self.needed = with_ancestors(
             [*plan.statements, *plan.calls, *plan.markers, *plan.before, *self.moved], parents
@@ -87,11 +90,14 @@ class Applier(cst.CSTTransformer):
         for original, current in zip(originals, updated, strict=True):
             replacement = self.plan.statements.get(id(original))
             markers += self.plan.markers.get(id(original), [])
-            moved = self.moved.get(id(original), [])
+            moved = self.moved.get(id(original), _Moved())
             if replacement is not None and not replacement:
-                carried += [*_leading(original), *_lines(moved)]
-                if id(original) not in self.plan.folded:  # else it went with its replacement
-                    carried += _trailing_comment(original)
+                own = list(_leading(original))
+                if id(original) in self.plan.folded:  # its comments went with its replacement
+                    own = own[:len(own) - len(_attached(original))]
+                else:
+                    own += _trailing_comment(original)
+                carried += [*own, *moved.leading, *_lines(moved.trailing)]
                 continue
             new = [current] if replacement is None else list(replacement)
             first = new[0]
@@ -138,23 +144,49 @@ def _lines(comments: Sequence[cst.Comment]) -> list[cst.EmptyLine]:
     return [cst.EmptyLine(comment=comment) for comment in comments]
 
 
-def _with_moved(
-    statement: cst.BaseStatement, comments: Sequence[cst.Comment]
-) -> cst.BaseStatement:
-    """The comments of lines folded into ``statement``: at its end when that is free (one
-    comment), else on lines of their own right above it."""
-    if not comments:
+@dataclass
+class _Moved:
+    """Comments of removed lines that go with the statement that took over their work: the
+    comment lines right above them, and their end-of-line comments."""
+
+    leading: list[cst.EmptyLine] = field(default_factory=list)
+    trailing: list[cst.Comment] = field(default_factory=list)
+
+
+#: Comment lines the tool itself relies on where they are (notebook cell boundaries,
+#: ``# tnx2nxdi: ignore``) never move with a statement.
+_PINNED = "# tnx2nxdi"
+
+
+def _attached(statement: cst.CSTNode) -> list[cst.EmptyLine]:
+    """The comment lines right above a statement (no blank line between), which describe it."""
+    if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return []
+    lines = list(statement.leading_lines)
+    start = len(lines)
+    while start > 0 and lines[start - 1].comment is not None and not (
+        lines[start - 1].comment.value.startswith(_PINNED)  # type: ignore[union-attr]
+    ):
+        start -= 1
+    return lines[start:]
+
+
+def _with_moved(statement: cst.BaseStatement, moved: _Moved) -> cst.BaseStatement:
+    """The comments of lines folded into ``statement``: their comment lines above it, and
+    their end-of-line comment at its end when that is free (else on a line above it too)."""
+    if not moved.leading and not moved.trailing:
         return statement
+    trailing = list(moved.trailing)
     if (
-        len(comments) == 1
+        len(trailing) == 1
         and isinstance(statement, cst.SimpleStatementLine)
         and statement.trailing_whitespace.comment is None
     ):
         end = statement.trailing_whitespace.with_changes(
-            whitespace=cst.SimpleWhitespace("  "), comment=comments[0])
-        return statement.with_changes(trailing_whitespace=end)
+            whitespace=cst.SimpleWhitespace("  "), comment=trailing.pop())
+        statement = statement.with_changes(trailing_whitespace=end)
     own = list(_leading(statement))
-    return statement.with_changes(leading_lines=[*own, *_lines(comments)])
+    return statement.with_changes(leading_lines=[*own, *moved.leading, *_lines(trailing)])
 
 
 def _prepend(statement: cst.BaseStatement, lines: list[cst.EmptyLine]) -> cst.BaseStatement:

@@ -18,8 +18,8 @@ CODES = frozenset({"TNX102", "TNX103"})
 
 #: ``pip install``, ``pip3 install``, ``python -m pip install``, ``%pip install``.
 _PIP = re.compile(r"(?:^|(?<=[\s;&|(!%]))(?:python[\d.]*[ \t]+-m[ \t]+)?pip[\d.]*[ \t]+install\b")
-#: The end of one command: a separator, or a comment (``#`` starting a word).
-_END = re.compile(r"[;&|\n](?<!\\\n)|(?:^|(?<=\s))#")
+#: The end of one command: a separator, or a line end that is no ``\`` continuation.
+_END = re.compile(r"[;&|\n](?<!\\\n)")
 _WORD = re.compile(r"[^\s\\]+|\\[^\n]")
 #: pip options followed by a value as the next word (``-r requirements.txt``).
 _VALUED = frozenset({
@@ -49,9 +49,25 @@ class Requirement:
 def commands(text: str) -> Iterator[list[Requirement]]:
     """The requirements of each ``pip install`` command in ``text`` (a notebook line, with its
     ``\\`` continuations, or a shell command)."""
-    for match in _PIP.finditer(text):
-        end = _END.search(text, match.end())
-        yield list(_requirements(text, match.end(), end.start() if end else len(text)))
+    code = text[:_comment_start(text)]
+    for match in _PIP.finditer(code):
+        end = _END.search(code, match.end())
+        yield list(_requirements(code, match.end(), end.start() if end else len(code)))
+
+
+def _comment_start(text: str) -> int:
+    """Where a shell comment starts (``#`` at the start of a word, outside quotes)."""
+    quote = None
+    for index, char in enumerate(text):
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "#" and (index == 0 or text[index - 1].isspace()):
+            return index
+        elif char == "\n":
+            quote = None
+    return len(text)
 
 
 def _requirements(text: str, start: int, end: int) -> Iterator[Requirement]:

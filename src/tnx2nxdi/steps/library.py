@@ -15,6 +15,7 @@ to it, and the TNx names it still uses need no finding each (:func:`stays_on_tnx
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -261,7 +262,11 @@ def _named_in_strings(analysis: Analysis) -> Iterator[Evidence]:
     """``"transformers_neuronx.llama.model"``, ``"llama.model.LlamaForSampling"``: a TNx module
     or class chosen by name. The bare package name (an availability probe) is not one."""
     for raw, _statement in analysis.strings:
-        value = literal_value(cst.SimpleString(raw))
+        if m.TNX_PACKAGE not in raw and "ForSampling" not in raw:
+            continue  # cheap: most strings name nothing of TNx
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's "\d" escapes are not ours to report
+            value = literal_value(cst.SimpleString(raw))
         if not isinstance(value, str):
             continue
         text = value.strip()
