@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, render
+from tests.helpers import FIXTURES, fixture_path, render
 from tests.test_fixtures import _options
 from tnx2nxdi.findings import FileResult, RunResult
 from tnx2nxdi.options import Options
@@ -26,7 +26,6 @@ def _groups() -> dict[tuple[tuple[str, object], ...], list[Path]]:
     groups: dict[tuple[tuple[str, object], ...], list[Path]] = {}
     for path in INPUTS:
         options = _options(path) if path.suffix == ".py" else {}
-        options.pop("path", None)  # where the file sits, not an option (see _copy)
         groups.setdefault(tuple(sorted(options.items())), []).append(path)
     return groups
 
@@ -35,11 +34,13 @@ def _copy(paths: list[Path], root: Path) -> list[Path]:
     """Copies under ``root``; a fixture whose first line gives ``path=`` is copied there."""
     copies = []
     for path in paths:
-        placed = _options(path).get("path") if path.suffix == ".py" else None
-        copy = root / (str(placed) if placed else path.relative_to(FIXTURES))
+        copy = root / Path(fixture_path(path)).relative_to(FIXTURES)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy)
         copies.append(copy)
+        checkpoints = path.parent / "checkpoints"  # what a fixture reads next to itself
+        if checkpoints.is_dir() and not (copy.parent / "checkpoints").exists():
+            shutil.copytree(checkpoints, copy.parent / "checkpoints")
     return copies
 
 

@@ -54,6 +54,8 @@ _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
 #: The rule of IPython lines that still name TNx, and of pins NxDI cannot run with.
 IPYTHON_RULE = "TNX102"
 PIN_RULE = "TNX103"
+#: IPython lines, pins, and the internal errors of a notebook whose cells could not be put back.
+CODES = frozenset({IPYTHON_RULE, PIN_RULE, "TNX999"})
 _TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 
@@ -420,9 +422,9 @@ def _ipython_notes(
         cell.rewritten.add(number)
         yield IPYTHON_RULE, installs.tnx_rewritten_message(), True
     else:
-        message = _ipython_message(text, names)
-        if message is not None:
-            yield IPYTHON_RULE, message, False
+        found = _ipython_finding(text, names, target)
+        if found is not None:
+            yield found[0], found[1], False
     if pins:
         for message in installs.pin_findings(text, target):
             yield PIN_RULE, message, False
@@ -454,6 +456,17 @@ def _tnx_names(cells: list[_Cell]) -> set[str]:
                 names.update(alias.asname or alias.name for alias in node.names)
     names.discard("*")
     return names
+
+
+def _ipython_finding(text: str, names: set[str], target: str) -> tuple[str, str] | None:
+    """TNX102 for a line naming TNx; else what the vLLM migration says about it (the vLLM
+    fork's branch a ``!git clone`` installs)."""
+    message = _ipython_message(text, names)
+    if message is not None:
+        return IPYTHON_RULE, message
+    from tnx2nxdi.steps.overrides import fork_branch_message  # needs LibCST, loaded by now
+
+    return fork_branch_message(" ".join(text.split()), target)
 
 
 def _ipython_message(text: str, names: set[str]) -> str | None:

@@ -1,9 +1,10 @@
-"""TNX102 / TNX103: ``pip install`` lines, in notebooks (``!pip``, ``%pip``) and shell scripts.
+"""``pip install`` lines, in notebooks (``!pip``, ``%pip``) and shell scripts.
 
 The line that installs TNx is rewritten to install NxDI when the program it serves no longer
 uses TNx (notebooks only), else flagged with the Neuron SDK's NxDI install line; a
 ``transformers`` requirement that excludes the release NxDI pins for the target is flagged.
-Shared by the notebook and shell kinds: it reads command text, never Python.
+Shared by the notebook and shell kinds, which write the findings (TNX102, TNX103): it reads
+command text, never Python.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tnx2nxdi import mappings as m
-
-CODES = frozenset({"TNX102", "TNX103"})
 
 #: ``pip install``, ``pip3 install``, ``python -m pip install``, ``%pip install``.
 _PIP = re.compile(r"(?:^|(?<=[\s;&|(!%]))(?:python[\d.]*[ \t]+-m[ \t]+)?pip[\d.]*[ \t]+install\b")
@@ -197,5 +196,5 @@ def _padded(version: tuple[int, ...], width: int) -> tuple[int, ...]:
     return version + (0,) * (width - len(version))
 
 
-__all__ = ["CODES", "Requirement", "commands", "installs_neuron", "pin_findings", "rewritten",
+__all__ = ["Requirement", "commands", "installs_neuron", "pin_findings", "rewritten",
            "tnx_install_message", "tnx_requirement", "tnx_rewritten_message"]

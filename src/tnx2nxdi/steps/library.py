@@ -26,16 +26,25 @@ from tnx2nxdi import mappings as m
 from tnx2nxdi.engine import FileMigration
 from tnx2nxdi.engine.analysis import Analysis, ImportBinding
 from tnx2nxdi.engine.nodes import Statement, code_of, dotted_name, literal_value
+from tnx2nxdi.rules import RULES
 from tnx2nxdi.steps.models import Models
 
 CODES = frozenset({"TNX920"})
 CODE = "TNX920"
 
+
+def _codes(*names: str) -> frozenset[str]:
+    """Rule codes by rule name (the codes other steps write are theirs to declare)."""
+    return frozenset(rule.code for rule in RULES if rule.name in names)
+
+
 #: Findings that mean NxDI cannot run the program at all (no NxDI model for its family, or a TNx
 #: backend): it stays on TNx, so "install NxDI instead" would only break it.
-_MUST_STAY = frozenset({"TNX203", CODE})
+_MUST_STAY = _codes("unsupported-family", "tnx-backend")
 #: Findings that mean a model moved to NxDI, or is left for a person to move (NxDI can run it).
-_MOVES = frozenset({"TNX201", "TNX404", "TNX204", "TNX901"})
+_MOVES = _codes("model-class", "reopen-compiled", "auto-model", "dynamic-construction")
+#: The generic "still uses TNx" finding (names with advice of their own keep theirs).
+_STILL_USED = next(iter(_codes("tnx-still-used")))
 
 _DOTTED_TNX = re.compile(rf"{m.TNX_PACKAGE}\.([A-Za-z_]\w*)(\.[A-Za-z_]\w*)*")
 _SHOWN = 3
@@ -89,7 +98,7 @@ def quiet_names(f: FileMigration) -> set[str]:
     (speculation: how NxDI does it) keep their finding."""
     return {
         binding.local for binding in f.analysis.imports_from(m.TNX_PACKAGE)
-        if _leftover_code(binding.qualified) == "TNX990"
+        if _leftover_code(binding.qualified) == _STILL_USED
     }
 
 
@@ -334,7 +343,7 @@ def _leftover_code(qualified: str) -> str:
     for prefix, (code, _advice) in m.MANUAL_SYMBOLS.items():
         if qualified == prefix or qualified.startswith(prefix + "."):
             return code
-    return "TNX990"
+    return _STILL_USED
 
 
 def _top_statement(module: cst.Module) -> cst.CSTNode:
