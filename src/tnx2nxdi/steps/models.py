@@ -17,6 +17,7 @@ from tnx2nxdi.engine.analysis import Analysis, Assignment, Reference, ScopeNode
 from tnx2nxdi.engine.nodes import (
     CannotRead,
     NotLiteral,
+    argument_comments,
     assign,
     call,
     code_of,
@@ -27,6 +28,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     positional_args,
     read_args,
+    with_trailing_comment,
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
@@ -379,6 +381,8 @@ def _translate(
         creates_quantized_checkpoint=True,
         whole_model=True,
         checkpoint_expr=code_of(local if local is not None else spec.checkpoint),
+        comments=argument_comments(
+            spec.call, spec.config_def.value if spec.config_def else None),
     )
     # Sub-configs were checked by _read, so no CannotRead can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
@@ -449,9 +453,12 @@ def _construction(
     if quantized is not None:
         lines.append(_quantize_once(family, checkpoint, quantized, names.config))
         result.modules.add("os")
-    lines.append(assign(_target(spec.binding), call(family.application.name, [
+    model_line = assign(_target(spec.binding), call(family.application.name, [
         cst.Arg(checkpoint), cst.Arg(expr(names.config))
-    ])))
+    ]))
+    # The checkpoint argument's own comment goes with the line that now takes the checkpoint.
+    comment = argument_comments(spec.call).get(id(spec.checkpoint))
+    lines.append(with_trailing_comment(model_line, comment))
     return lines
 
 

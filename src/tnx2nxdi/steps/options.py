@@ -19,6 +19,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     read_args,
     string,
+    with_comment,
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
@@ -40,6 +41,8 @@ class TranslatedOptions:
     #: Modules the values use (``torch`` for dtypes, ``os`` for the environment).
     modules: set[str] = field(default_factory=set)
     carried: list[str] = field(default_factory=list)
+    #: NxDI keyword -> the end-of-line comment of the TNx argument it came from.
+    comments: dict[str, str] = field(default_factory=dict)
 
     def set(self, name: str, value: cst.BaseExpression) -> None:
         self.kwargs[name] = value
@@ -54,7 +57,8 @@ class TranslatedOptions:
         return "torch" in self.modules
 
     def args(self) -> list[cst.Arg]:
-        return [kwarg(name, value) for name, value in self.kwargs.items()]
+        return [with_comment(kwarg(name, value), self.comments.get(name))
+                for name, value in self.kwargs.items()]
 
 
 @dataclass
@@ -81,6 +85,9 @@ class OptionTranslator:
     whole_model: bool = False
     #: The TNx NeuronConfig fields as given (options depending on others read them).
     given: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    #: id(TNx argument value) -> its end-of-line comment (``nodes.argument_comments``): the
+    #: comment goes with the NxDI keyword the option becomes.
+    comments: Mapping[int, str] = field(default_factory=dict)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -160,6 +167,10 @@ class OptionTranslator:
             return
         handler = _HANDLERS[rule.translation]
         handler(self, rule, value, into)
+        comment = self.comments.get(id(value))
+        written = [name for name in rule.nxdi if name in into]
+        if comment is not None and written and into is self.result.kwargs:
+            self.result.comments.setdefault(written[0], comment)
         for name, source in rule.also:
             self._put(into, name, expr(source))
 
