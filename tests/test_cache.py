@@ -107,11 +107,12 @@ def test_a_changed_setting_is_a_miss(tree: Path, tmp_path: Path, counter: Counte
 def test_a_changed_pyproject_is_a_miss(tree: Path, tmp_path: Path, counter: Counter) -> None:
     """The key holds each file's own settings, whatever set them."""
     runner = CliRunner()
-    assert "TNX303" in runner.invoke(main, ["--check", "-j", "1", str(tree)]).output
+    arguments = ["--check", "--show-fixes", "-j", "1", str(tree)]
+    assert "TNX303 [fixed]" in runner.invoke(main, arguments).output
     (tree / "pyproject.toml").write_text('[tool.tnx2nxdi]\nignore = ["TNX303"]\n')
     calls = len(counter.paths)
-    result = runner.invoke(main, ["--check", "-j", "1", str(tree)])
-    assert "TNX303" not in result.output
+    result = runner.invoke(main, arguments)
+    assert "TNX303 [fixed] [ignored]" in result.output  # ignore applied: not the old result
     assert len(counter.paths) == calls + 2
 
 
@@ -188,6 +189,29 @@ def test_an_auto_model_program_moved_next_to_another_config_is_a_miss(
         results.append(file.migrated or "")
     assert "NeuronLlamaForCausalLM" in results[0] and "NeuronMixtralForCausalLM" in results[1]
     assert len(counter.paths) == 2
+
+
+def test_a_checkpoint_directory_that_appears_is_a_miss(tmp_path: Path, counter: Counter) -> None:
+    """``org/name`` is a Hub id unless the program's directory holds such a directory."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "serve.py").write_text(
+        "from transformers_neuronx import LlamaForSampling\n"
+        "model = LlamaForSampling.from_pretrained('meta-llama/Llama-2-7b', tp_degree=8)\n"
+        "model.to_neuron()\n"
+    )
+    results = []
+    for present in (False, True, True, False):
+        if present:
+            (root / "meta-llama" / "Llama-2-7b").mkdir(parents=True, exist_ok=True)
+        elif (root / "meta-llama").exists():
+            (root / "meta-llama" / "Llama-2-7b").rmdir()
+        [file] = _run(root, tmp_path / "cache")
+        [cold] = _run(root, tmp_path / f"cold-{len(results)}")
+        assert file == cold
+        results.append(file.migrated)
+    assert results[0] != results[1] and results[1] == results[2] and results[3] == results[0]
+    assert counter.paths.count("serve.py") == 4 + 2  # four cold runs, two misses
 
 
 def test_write_mode_rewrites_a_file_the_cache_knows(tree: Path, tmp_path: Path) -> None:
@@ -284,7 +308,9 @@ READERS = {"open", "read_text", "read_bytes", "exists", "is_file", "is_dir", "it
            "rglob", "listdir", "scandir", "stat", "lstat", "which", "cwd", "getcwd", "getenv",
            "load"}
 ALLOWED = {
-    ("models.py", "read_text"): "the checkpoint's config.json: cache.checkpoint_configs",
+    ("models.py", "read_text"): "the checkpoint's config.json: cache.outside_inputs",
+    ("models.py", "is_dir"): "whether a Hub-id-like checkpoint is a local directory: "
+    "cache.outside_inputs",
     ("models.py", "cwd"): "only without a path (standard input), which is not cached",
     ("shell.py", "which"): "the bash that checks scripts: in the key of shell scripts",
 }

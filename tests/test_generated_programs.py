@@ -1,4 +1,4 @@
-"""Differential test over generated TNx programs (issue 9, design §7.2).
+"""Differential test over generated TNx programs (docs/reliability.md).
 
 Each program from ``tests/tnx_programs.py`` runs on the fake TNx as written; its migration must
 compile, be a fixed point, and run on the strict fake NxDI asking for the same model family,
@@ -8,7 +8,8 @@ What a finding excuses, precisely:
 
 * a finding that needs a person with a ``TNX9xx`` code (the tool chose not to migrate) excuses
   the whole comparison: the program must then carry that marker, and is not run on NxDI;
-* ``TNX303`` (option dropped, no NxDI equivalent) excuses the NxDI keywords of that one option
+* ``TNX303`` (option dropped, or translated otherwise than its mapping entry says, as TNx
+  direct_cast becoming per-channel quantization) excuses the NxDI keywords of that one option
   (``OPTION_BY_NAME[option].nxdi``) and nothing else;
 * other findings excuse nothing.
 
@@ -24,9 +25,13 @@ the same request (not because the migration may differ):
   (``_padding``) and compared whenever the program asks for a padding side; a program that
   does not must not get one written out.
 
-Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences they
-explain; each has a strict xfail regression test below, so fixing the bug fails that test and the
-entry must go.
+Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences (or
+the error of the migrated program) they explain; each has a strict xfail regression test below, so
+fixing the bug fails that test and the entry must go.
+
+Checkpoints: the local checkpoints the TNx program reads are created for its migration
+(``provisioned_checkpoints``); a hub id stays a hub id, which NxDI's application classes cannot
+read weights from.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from tests.execution import compare, run_program
+from tests.execution import compare, provisioned_checkpoints, run_program
 from tests.tnx_programs import (
     ALL_OPTIONS,
     DRAWN_TOGETHER,
@@ -97,9 +102,12 @@ class KnownBug:
     error: re.Pattern[str] | None = None
 
 
-#: Open migration bugs: none at the moment. The three this test found first (sampling with
-#: on-device generation, the adapter import in another method, left padding with continuous
-#: batching) were fixed in 6ddc223; their programs stay below as regression tests.
+#: Open migration bugs: none at the moment. The first three this test found were fixed in
+#: 6ddc223; a hub id at module level, quantization without modules_to_not_convert or a quantized
+#: checkpoint, and fused_rmsnorm_qkv carried as qkv_kernel_enabled without fused_qkv were fixed
+#: in fc5171f; a hub id passed as an argument of the function or class that builds the model,
+#: per-tensor quantization (TNx direct_cast) without modules_to_not_convert, and quantize_attn=False
+#: with fuse_qkv=True were fixed after it. Their programs stay below as regression tests.
 KNOWN_BUGS: dict[str, KnownBug] = {}
 
 
@@ -112,11 +120,13 @@ def _padding(program: Program) -> str | None:
         return "right"  # TNx NeuronConfig forces it
     if "padding_side" in options:
         return str(eval(options["padding_side"]))  # a literal the generator wrote
-    # Either deprecated flag set to True means right padding (TNx ORs them, tnx_api.md §5.1);
-    # set to False they say no more than leaving them out (TNx's default, left, which the tool
-    # deliberately does not carry over: the mapping's padding_side note).
+    # Either deprecated flag set to True means right padding (as the fake TNx config.py reads it);
+    # set to False they say no more than leaving them out.
     flags = [options[name] for name in ("lhs_aligned", "use_2d_cache_ids") if name in options]
-    return "right" if "True" in flags else None
+    if "True" in flags:
+        return "right"
+    # Otherwise TNx pads on the left, which matters once a batch holds several prompts.
+    return "left" if program.batch_size > 1 else None
 
 
 def _set_to_none(program: Program) -> set[str]:
@@ -130,7 +140,7 @@ def _set_to_none(program: Program) -> set[str]:
 def _excused_keys(migration: Migration) -> set[str]:
     keys: set[str] = set()
     for finding in migration.findings:
-        if finding.code == "TNX303" and not finding.fixed:
+        if finding.code == "TNX303":
             match = _DROPPED.match(finding.message)
             assert match, f"TNX303 message does not start with the option: {finding.message}"
             rule = OPTION_BY_NAME.get(match["option"])
@@ -159,9 +169,6 @@ def _normalized(
         for config in (theirs, theirs.get("on_device_sampling_config") or {}):
             for key in [k for k, v in config.items() if v is None and k in nulled]:
                 del config[key]
-        for key in set(ours) - set(theirs):
-            if key in nxdi_defaults():
-                theirs[key] = nxdi_defaults()[key]
         padding = _padding(program)
         ours.pop("padding_side", None)
         if padding is None:
@@ -169,6 +176,9 @@ def _normalized(
         else:
             ours["padding_side"] = padding
             theirs.setdefault("padding_side", nxdi_defaults()["padding_side"])
+        for key in set(ours) - set(theirs):
+            if key in nxdi_defaults():
+                theirs[key] = nxdi_defaults()[key]
     return tnx, nxdi
 
 
@@ -192,7 +202,9 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
         sides = {side: Path(directory, side) for side in ("tnx", "nxdi")}
         for path in sides.values():
             (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
-        tnx = run_program(source, "tnx", tmp_path=sides["tnx"])
+        # The TNx side states its request in the target release's NxDI words.
+        tnx = run_program(source, "tnx", tmp_path=sides["tnx"], nxdi_version=target)
+        checkpoints = provisioned_checkpoints(tnx)  # the local checkpoints the original read
         migration = _migrate(source, Options(target_version=target))
         note(migration.code)
         manual = sorted({f.code for f in migration.findings if not f.fixed})
@@ -205,7 +217,7 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
             return []
         try:
             nxdi = run_program(migration.code, "nxdi", tmp_path=sides["nxdi"],
-                               nxdi_version=target)
+                               nxdi_version=target, checkpoints=checkpoints)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             for name, bug in KNOWN_BUGS.items():
@@ -258,11 +270,57 @@ LEFT_PADDING_WITH_CONTINUOUS_BATCHING = Program(
     neuron_config=(("padding_side", "'left'"),),
     subconfigs=(("continuous_batching", (("max_num_seqs", "4"),)),), save=None, batch_size=4,
 )
+HUB_ID_CHECKPOINT = Program(
+    family="llama", checkpoint="meta-llama/Meta-Llama-3-8B", imports="names", config="none",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(), subconfigs=(),
+    save=None, samples=(Sample((("sequence_length", "128"),)),),
+)
+HUB_ID_ARGUMENT = Program(
+    family="llama", checkpoint="meta-llama/Meta-Llama-3-8B", imports="names", config="none",
+    location="function", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(), save=None, samples=(Sample((("sequence_length", "128"),)),),
+)
+QUANTIZED = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(("quant", (("quant_dtype", "'s8'"),)),), save=None,
+    samples=(Sample((("sequence_length", "128"),)),),
+)
+PER_TENSOR_QUANTIZATION = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(("quant", (("quantize_method", "'direct_cast'"),)),), save=None,
+    samples=(Sample((("sequence_length", "128"),)),),
+)
+UNQUANTIZED_ATTENTION_WITH_FUSED_QKV = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),),
+    neuron_config=(("fuse_qkv", "True"),),
+    subconfigs=(("quant", (("quantize_attn", "False"),)),), save=None,
+)
+QKV_KERNEL_WITHOUT_FUSED_QKV = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),),
+    neuron_config=(("fused_rmsnorm_qkv", "True"),), subconfigs=(), save=None,
+)
 REGRESSIONS = {
     "sample-with-on-device-generation": ON_DEVICE_GENERATION_SAMPLE,
     "adapter-import-in-another-method": ADAPTER_IN_OTHER_METHOD,
     "left-padding-with-continuous-batching": LEFT_PADDING_WITH_CONTINUOUS_BATCHING,
+    "hub-id-checkpoint": HUB_ID_CHECKPOINT,
+    "hub-id-passed-as-argument": HUB_ID_ARGUMENT,
+    "quantized-without-modules-to-not-convert": QUANTIZED,
+    "quantized-checkpoint-never-created": QUANTIZED,
+    "per-tensor-quantization-without-modules-to-not-convert": PER_TENSOR_QUANTIZATION,
+    "qkv-kernel-without-fused-qkv": QKV_KERNEL_WITHOUT_FUSED_QKV,
+    "unquantized-attention-with-fused-qkv": UNQUANTIZED_ATTENTION_WITH_FUSED_QKV,
 }
+#: The release each regression runs for (where its bug shows first).
+REGRESSION_TARGETS = {"quantized-checkpoint-never-created": "2.21"}
+
+
+class KnownMigrationBug(Exception):
+    """The migrated program failed the way its KNOWN_BUGS entry says."""
 
 
 def test_every_known_bug_has_a_regression_program_it_affects() -> None:
@@ -270,16 +328,35 @@ def test_every_known_bug_has_a_regression_program_it_affects() -> None:
         assert name in REGRESSIONS and bug.affects(REGRESSIONS[name])
 
 
-@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def _regression_param(name: str) -> Any:
+    if name not in KNOWN_BUGS:
+        return name
+    mark = pytest.mark.xfail(strict=True, raises=KnownMigrationBug,
+                             reason=f"known migration bug {name!r}")
+    return pytest.param(name, marks=mark)
+
+
+@pytest.mark.parametrize("name", [_regression_param(name) for name in sorted(REGRESSIONS)])
 def test_regression(name: str) -> None:
-    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail:
-    fixing it makes this test fail until the KNOWN_BUGS entry goes."""
+    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail
+    that only its own failure satisfies: fixing it makes this test pass, which fails the run
+    until the KNOWN_BUGS entry goes; any other failure fails it too."""
     program = REGRESSIONS[name]
-    if name in KNOWN_BUGS:
-        pytest.xfail(f"known migration bug {name!r}")  # pragma: no cover - none open
+    target = REGRESSION_TARGETS.get(name, DEFAULT_TARGET_VERSION)
     source = program.render()
     with tempfile.TemporaryDirectory() as directory:
-        tnx = run_program(source, "tnx", tmp_path=Path(directory))
-        migration = _migrate(source)
-        nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory))
-    assert compare(*_normalized(program, migration, tnx, nxdi)) == []
+        tnx = run_program(source, "tnx", tmp_path=Path(directory), nxdi_version=target)
+        migration = _migrate(source, Options(target_version=target))
+        bug = KNOWN_BUGS.get(name)
+        try:
+            nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory),
+                               nxdi_version=target, checkpoints=provisioned_checkpoints(tnx))
+        except Exception as error:
+            if bug is not None and bug.error is not None and bug.error.match(
+                    f"{type(error).__name__}: {error}"):
+                raise KnownMigrationBug(name) from error
+            raise
+    diffs = compare(*_normalized(program, migration, tnx, nxdi))
+    if bug is not None and bug.diffs is not None and any(map(bug.diffs.match, diffs)):
+        raise KnownMigrationBug(f"{name}: {diffs}")
+    assert diffs == []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import click
 
 from tnx2nxdi import report
 from tnx2nxdi.findings import FileResult, Finding, RunResult
+from tnx2nxdi.options import OutputFormat
 
 DROPPED = Finding("TNX303", "attention_layout='BSH' has no NxDI equivalent | removed", 3, 1,
                   fixed=False)
@@ -118,3 +120,7 @@ def test_summary_names_the_suffixes_it_looked_for() -> None:
     assert report.summary(RunResult(), "write") == (
         "No files to migrate (no .py, .ipynb, .sh files found)."
     )
+
+
+def test_the_output_format_type_lists_the_formats() -> None:
+    assert get_args(OutputFormat) == report.OUTPUT_FORMATS

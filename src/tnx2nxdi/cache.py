@@ -12,13 +12,16 @@ is a hash of everything the result depends on:
   another), the Python running it, and the installed LibCST and nbformat (same fingerprint);
 - for shell scripts, the ``bash`` that checks them (``bash -n``).
 
-One migration reads another file: a program that builds a model with an auto-model class
-(``AUTO_MODEL_READERS``) has the family read from the ``config.json`` of the checkpoint it
-names, a string literal, relative to the program's directory (``steps/models.py``). For such a
-program the key also holds, for every string literal of the program, the bytes of
-``LITERAL/config.json`` (or that there is none): a changed, added or removed config is a miss.
-Internal errors are never stored. An entry that cannot be read is a miss. In write mode a file
-that would change is migrated again (its new bytes are what is written).
+A migration also looks outside the file: the model step reads the ``config.json`` of the
+checkpoint a program names (a string literal, or a name bound to one, relative to the program's
+directory), and asks whether a literal that looks like a Hugging Face Hub id (``org/name``) is a
+local directory there (``steps/models.py``). So the key of a Python program or notebook also
+holds, for every string literal in it, the bytes of ``LITERAL/config.json`` (or that there is
+none), and for every Hub-id-like literal whether ``LITERAL`` is a directory
+(``outside_inputs``): a changed, added or removed checkpoint config or directory is a miss. A
+test fails when a step starts reading anything else. Internal errors are never stored. An entry
+that cannot be read is a miss. In write mode a file that would change is migrated again (its new
+bytes are what is written).
 
 Entries are small JSON files named by their key, written atomically, in the user's cache
 directory (``~/.cache/tnx2nxdi`` on Linux, or ``$XDG_CACHE_HOME/tnx2nxdi``;
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,18 +47,23 @@ from typing import Any
 import tnx2nxdi
 from tnx2nxdi.findings import FileResult, Finding
 from tnx2nxdi.kinds import kind_for
-from tnx2nxdi.mappings import AUTO_MODEL_CLASSES
+from tnx2nxdi.mappings import HUB_ID_PATTERN
 from tnx2nxdi.options import Options
 
 #: Environment variable naming the cache directory.
 ENV_DIRECTORY = "TNX2NXDI_CACHE_DIR"
 #: The layout of entries; a change makes every older entry unreachable.
 FORMAT = "1"
-#: Bytes whose presence means the migration may read a file next to the program (the
-#: checkpoint's config.json of an auto-model class): see ``checkpoint_configs``.
-AUTO_MODEL_READERS: tuple[bytes, ...] = tuple(sorted(
-    {name.rsplit(".", 1)[-1].encode() for name in AUTO_MODEL_CLASSES}
-))
+#: Where a string literal may start, and the literal from there (one line, or triple-quoted):
+#: matched at every quote, so the strings found are a superset of the program's literals.
+_QUOTE = re.compile(r"['\"]")
+_STRING_AT = re.compile(
+    r"'''(?:[^\\]|\\.)*?'''"  # triple-quoted, over lines
+    r'|"""(?:[^\\]|\\.)*?"""'
+    r"|'(?:[^'\\\n\r]|\\.)*'"  # one line
+    r'|"(?:[^"\\\n\r]|\\.)*"',
+    re.S,
+)
 #: Standard marker that tells backup and archiving tools to skip the directory.
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -92,13 +101,12 @@ class Cache:
         import hashlib
 
         kind = kind_for(path).name
+        outside = outside_inputs(data, path, kind)
+        if outside is None:
+            return None
         digest = hashlib.sha256(self._fingerprint())
         digest.update(_settings(options, kind).encode())
-        if any(reader in data for reader in AUTO_MODEL_READERS):
-            configs = checkpoint_configs(data, path)
-            if configs is None:
-                return None
-            digest.update(configs)
+        digest.update(outside)
         digest.update(b"\0")
         digest.update(data)
         return digest.hexdigest()
@@ -150,41 +158,81 @@ class Cache:
         return self._tool
 
 
-def checkpoint_configs(data: bytes, path: str) -> bytes | None:
-    """What a migration of ``data`` (read from ``path``) may read besides it: the
-    ``config.json`` of every string literal of the program taken as a checkpoint directory,
-    relative to the program's directory (the auto-model step reads the config of the checkpoint
-    literal it is given). The bytes of each, or that it cannot be read; None when the program
-    cannot be tokenized (its result is then not cached)."""
-    import ast
+def outside_inputs(data: bytes, path: str, kind: str) -> bytes | None:
+    """What a migration of ``data`` (read from ``path``) may read besides it (see the module
+    docstring), as bytes for the key; None when the program's text cannot be read (its result
+    is then not cached)."""
+    if kind == kind_for("x.sh").name:
+        return b""  # scripts: nothing but bash, which the settings part of the key holds
+    texts = _program_texts(data, kind)
+    if texts is None:
+        return None
     import hashlib
+
+    base = Path(path).parent
+    found = []
+    for literal in sorted({value for text in texts for value in _literals(text)}):
+        try:
+            place = Path(literal) if Path(literal).is_absolute() else base / literal
+            try:
+                state = hashlib.sha256((place / "config.json").read_bytes()).hexdigest()
+            except OSError:
+                state = "no config"
+            if re.match(HUB_ID_PATTERN, literal):
+                state += " directory" if place.is_dir() else " no directory"
+        except ValueError:  # a NUL in the text: no path
+            continue
+        found.append(f"{literal!r} {state}")
+    return "\n".join(found).encode("utf-8", "surrogateescape")
+
+
+def _program_texts(data: bytes, kind: str) -> list[str] | None:
+    """The Python source of a file: a program decoded as Python decodes it, or a notebook's
+    code cells."""
+    import codecs
+
+    if kind == kind_for("x.ipynb").name:
+        import json
+
+        try:
+            notebook = json.loads(data[len(codecs.BOM_UTF8):] if data.startswith(
+                codecs.BOM_UTF8) else data)
+            return ["".join(cell["source"]) if isinstance(cell["source"], list)
+                    else str(cell["source"]) for cell in notebook["cells"]
+                    if cell.get("cell_type") == "code"]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
     import io
     import tokenize
 
     try:
-        tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return [data.decode("utf-8" if encoding == "utf-8-sig" else encoding)]
+    except (SyntaxError, UnicodeDecodeError, LookupError):
         return None
-    literals = set()
-    for token in tokens:
-        if token.type == tokenize.STRING:
+
+
+def _literals(text: str) -> set[str]:
+    """Every string a literal of ``text`` may stand for: each quoted run, unquoted as written
+    and as Python reads its escapes (a superset: a quote in a comment starts one too)."""
+    import codecs
+
+    found = set()
+    for quote in _QUOTE.finditer(text):
+        match = _STRING_AT.match(text, quote.start())
+        if match is None:
+            continue
+        written = match.group()
+        width = 3 if len(written) >= 6 and written[:3] in ("'''", '"""') else 1
+        inner = written[width:-width]
+        found.add(inner)
+        if "\\" in inner:  # the escapes as a (non-raw) string literal reads them
             try:
-                value = ast.literal_eval(token.string)
-            except (ValueError, SyntaxError):
-                continue  # an f-string: never read as a path
-            if isinstance(value, str):
-                literals.add(value)
-    base = Path(path).parent
-    found = []
-    for literal in sorted(literals):
-        config = Path(literal) / "config.json" if Path(literal).is_absolute() else (
-            base / literal / "config.json")
-        try:
-            state = hashlib.sha256(config.read_bytes()).hexdigest()
-        except (OSError, ValueError):
-            state = "unreadable"
-        found.append(f"{literal!r} {state}")
-    return "\n".join(found).encode("utf-8", "surrogateescape")
+                found.add(codecs.decode(inner.encode("latin-1", "backslashreplace"),
+                                        "unicode_escape"))
+            except UnicodeDecodeError:
+                continue
+    return found
 
 
 def cacheable(result: FileResult) -> bool:

@@ -1,6 +1,6 @@
 """The ``tnx2nxdi`` command: a thin click layer over :func:`tnx2nxdi.runner.run`.
 
-Exit codes (design §4): 0 nothing to change and no findings; 1 files changed or would change, or
+Exit codes (docs/usage.md): 0 nothing to change and no findings; 1 files changed or would change, or
 findings that need a person remain; 2 usage error, unreadable or unparsable input, internal error.
 No LibCST import here: ``tnx2nxdi --help`` stays instant.
 """
@@ -18,7 +18,7 @@ from click.core import ParameterSource
 from tnx2nxdi import __version__, discovery, report, rules, settings
 from tnx2nxdi.findings import RunResult
 from tnx2nxdi.mappings import TARGET_VERSIONS
-from tnx2nxdi.options import Options
+from tnx2nxdi.options import Options, OutputFormat
 
 EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: Ctrl-C, as shells report a process ended by SIGINT.
@@ -53,7 +53,7 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--ignore", multiple=True, callback=_codes, metavar="CODES",
               help="Do not report these rule codes or prefixes.")
 @click.option("--target-version", type=click.Choice(TARGET_VERSIONS), default=TARGET_VERSIONS[-1],
-              show_default=True, help="NxDI release whose names and defaults apply.")
+              show_default=True, help="NxDI release whose defaults apply.")
 @click.option("--compiled-model-path", metavar="PATH",
               help="Compile directory for programs that never saved one "
                    "[default: a directory named after the model].")
@@ -78,7 +78,8 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.version_option(__version__, prog_name="tnx2nxdi")
 @click.pass_context
 def main(
-    ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool, output_format: str,
+    ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool,
+    output_format: OutputFormat,
     show_fixes: bool, select: frozenset[str], ignore: frozenset[str], target_version: str,
     compiled_model_path: str | None, exclude: tuple[str, ...], force_exclude: bool,
     exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int | None,
@@ -136,7 +137,7 @@ def main(
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
-        # Writes are atomic, so every file is as it was or fully migrated (issue 6).
+        # Writes are atomic, so every file is as it was or fully migrated (sources.write_atomic).
         click.echo("Interrupted: every file is either unchanged or fully migrated.", err=True)
         sys.exit(EXIT_INTERRUPTED)
     _print_run(result, flags, output_format, show_fixes, use_color)
@@ -164,7 +165,7 @@ def _echo_diff(diff: str, use_color: bool | None) -> None:
 
 
 def _print_run(
-    result: RunResult, options: Options, output_format: str, show_fixes: bool,
+    result: RunResult, options: Options, output_format: OutputFormat, show_fixes: bool,
     use_color: bool | None,
 ) -> None:
     if output_format == "markdown":
@@ -186,7 +187,7 @@ def _print_run(
         click.echo(report.summary(result, options.mode), err=to_stderr)
 
 
-def _stdin(options: Options, name: str, output_format: str, show_fixes: bool,
+def _stdin(options: Options, name: str, output_format: OutputFormat, show_fixes: bool,
            exit_zero: bool, use_color: bool | None) -> int:
     from tnx2nxdi.runner import process_bytes
 
@@ -224,13 +225,6 @@ def _exit_code(result: RunResult, exit_zero_even_if_changed: bool) -> int:
     return EXIT_CLEAN
 
 
-_FIX_TEXT = {
-    "fix": "migrated automatically",
-    "manual": "needs a person (a # TODO(tnx2nxdi) marker is left in the code)",
-    "sometimes": "migrated automatically, or left for a person depending on the code",
-}
-
-
 def _list_rules() -> None:
     click.echo(f"{'code':<7} {'fix':<9}  {'name':<24} summary")
     for rule in rules.RULES:
@@ -246,16 +240,17 @@ def _explain(code: str) -> None:
             param_hint="--explain",
         )
     click.echo(f"{rule.code} ({rule.name}): {rule.summary}\n")
-    click.echo(f"What happens: {_FIX_TEXT.get(rule.fix, rule.fix)}.\n")
+    click.echo(f"What happens: {rules.FIX_KINDS[rule.fix]}.\n")
     import textwrap
 
     click.echo(textwrap.fill(rule.description, width=88) + "\n")
+    what = rules.EXAMPLE_KINDS[rule.kind]
     if rule.before:
-        click.echo("Before:\n" + _indent(rule.before) + "\n")
+        click.echo(f"Before ({what}):\n" + _indent(rule.before) + "\n")
     if rule.after:
         click.echo("After:\n" + _indent(rule.after) + "\n")
     click.echo(f"Docs: {rule.anchor}")
 
 
 def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join("    " + line if line else line for line in text.splitlines())

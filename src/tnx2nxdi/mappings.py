@@ -30,13 +30,20 @@ def is_tnx(qualified: str | None) -> bool:
     )
 
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
-#: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
-#: run count: they are reported until a person removes them.
+#: before LibCST is imported (the prefilter is the hot path: docs/performance.md). Markers left
+#: by an earlier run count: they are reported until a person removes them.
 PREFILTER_MARKERS: tuple[bytes, ...] = (
     TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
-    # vLLM for Neuron (issue 5): programs and launch scripts that never import TNx.
+    # vLLM for Neuron (docs/vllm.md): programs and launch scripts that never import TNx.
     b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
-    b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
+    b"neuron\"", b"neuron'", b"device neuron", b"device=neuron", b"neuron_quant",
+    # The same in a notebook's JSON, where the cell source escapes its quotes: neuron\".
+    b"neuron\\\"",
+    # Installing the vLLM fork (a setup script, a notebook's !git clone).
+    b"upstreaming-to-vllm",
+    # TNx classes named in strings by code that never spells the package
+    # ("llama.model.LlamaForSampling"), and install lines of the TNx distribution.
+    b"ForSampling", b"transformers-neuronx",
 )
 
 #: NxDI releases the tool can target (``--target-version``); the last one is the default.
@@ -74,6 +81,14 @@ NXDI_ON_DEVICE_SAMPLING_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "OnDevi
 NXDI_LOAD_PRETRAINED_CONFIG = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "load_pretrained_config")
 NXDI_GENERATION_ADAPTER = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "HuggingFaceGenerationAdapter")
 TORCH_MODULE = "torch"
+#: NxDI's application classes read checkpoints from a local directory only (they append "/"
+#: to the path and read config.json and the weights from it); TNx from_pretrained also took
+#: Hugging Face Hub ids, so the migrated program downloads those first.
+HUB_DOWNLOAD = Symbol("huggingface_hub", "snapshot_download")
+#: ``org/name``: the shape of a Hub model id (a local path is any other string).
+#: Calls that write a checkpoint directory (a path they write is local, whatever it looks like).
+CHECKPOINT_WRITERS: frozenset[str] = frozenset({"save_pretrained", "save_pretrained_split"})
+HUB_ID_PATTERN = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 
 
 @dataclass(frozen=True)
@@ -115,9 +130,10 @@ FAMILIES: tuple[Family, ...] = (
         inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
         application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
         source="NxDI model hub lists Mistral under Llama; vLLM maps MistralForCausalLM to "
-        "NeuronLlamaForCausalLM (nxdi_api.md §0.4)",
-        note="Mistral runs on NxDI's Llama classes (NxDI 2.21-2.29 have no released Mistral "
-        "classes); check the checkpoint's sliding-window settings against your prompt lengths",
+        "NeuronLlamaForCausalLM (VLLM model_loader/neuronx_distributed.py)",
+        note="Mistral runs on NxDI's Llama classes in every release 2.21-2.29 (only the second "
+        "2.29 update adds NeuronMistralForCausalLM); they apply no sliding window, so check the "
+        "checkpoint's sliding_window against your prompt lengths",
     ),
     Family(
         key="mixtral",
@@ -136,7 +152,7 @@ FAMILY_BY_CLASS: Mapping[str, Family] = {
     qualified: family for family in FAMILIES for qualified in family.tnx_classes
 }
 
-#: TNx classes of families NxDI has no model for (tnx_api.md §2; NxDI model hub).
+#: TNx classes of families NxDI has no model for (TNx's model packages; NxDI models/).
 UNSUPPORTED_CLASSES: Mapping[str, str] = {
     "transformers_neuronx.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
     "transformers_neuronx.gpt2.model.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
@@ -207,12 +223,18 @@ class OptionRule:
     nxdi_builtin: tuple[LiteralValue, ...] = ()
     #: NxDI keywords this option forces whatever else the program set (source code).
     forces: tuple[tuple[str, str], ...] = ()
+    #: For options with no NxDI equivalent: dropping them changes layout, sharding or speed,
+    #: not what the model computes, so they are dropped with a fixed finding (no marker).
+    same_results: bool = False
+    #: TNx keeps this option on only when these other options have these values (absent ones
+    #: take their TNx default); otherwise TNx switches it off itself, and so does the migration.
+    requires: tuple[tuple[str, LiteralValue], ...] = ()
 
 
 _G = "guide 'Neuron Config Migration'"
 _TNX_CFG = "TNx config.py NeuronConfig"
 
-_AMP_TO_TORCH: Mapping[LiteralValue, str] = {
+AMP_TO_TORCH: Mapping[LiteralValue, str] = {
     "f32": "torch.float32", "f16": "torch.float16", "bf16": "torch.bfloat16",
 }
 
@@ -241,7 +263,7 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "amp", ("torch_dtype",), Translation.VALUES,
         "TNx default 'f32'; NxDI otherwise takes the checkpoint's dtype: carried over explicitly",
         "TNx dtypes.to_torch_dtype; NxDI config.py torch_dtype / load_pretrained_config",
-        tnx_default="f32", carry_default=True, values=_AMP_TO_TORCH,
+        tnx_default="f32", carry_default=True, values=AMP_TO_TORCH,
     ),
     OptionRule(
         "context_length_estimate", ("context_encoding_buckets",), Translation.BUCKETS,
@@ -251,10 +273,12 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule(
         "unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "context_unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "prefixed_length", (), Translation.NONE,
@@ -262,10 +286,6 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "TNx llama/model.py set_prefixed", tnx_default=0,
     ),
 )
-
-#: Keywords a TNx model class takes itself; anything else passed to Llama/Mistral/Mixtral
-#: ``from_pretrained`` is silently ignored by TNx (tnx_api.md §3.2), so it is dropped too.
-FROM_PRETRAINED_STRUCTURAL = ("neuron_config",)
 
 NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule("fuse_qkv", ("fused_qkv",), Translation.COPY, "renamed", _G, tnx_default=False),
@@ -278,12 +298,20 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
         "flash decoding", _G, tnx_default=False,
     ),
     OptionRule(
-        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with fuse_qkv=True, attention_layout='BSH', "
+        "group_query_attention=GQA.REPLICATED_HEADS and sequence_parallel_norm=False",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("fuse_qkv", True), ("attention_layout", "BSH"),
+                  ("group_query_attention", "replicated-heads"),
+                  ("sequence_parallel_norm", False)),
     ),
     OptionRule(
-        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with attention_layout='BSH' and "
+        "group_query_attention=GQA.REPLICATED_HEADS",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("attention_layout", "BSH"), ("group_query_attention", "replicated-heads")),
     ),
     OptionRule(
         "all_reduce_dtype", ("rpl_reduce_dtype",), Translation.COPY,
@@ -326,37 +354,39 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     ),
     OptionRule(
         "on_device_embedding", (), Translation.NONE,
-        "NxDI always runs the embedding on device", f"{_G} (no equivalent); {_TNX_CFG}",
-        tnx_default=False, nxdi_builtin=(True,),
+        "NxDI always runs the embedding on device (the lookup is exact either way)",
+        f"{_G} (no equivalent); {_TNX_CFG}", tnx_default=False, same_results=True,
     ),
     *(
         OptionRule(name, (), Translation.NONE, note, f"{_G} (no equivalent); {_TNX_CFG}",
-                   tnx_default=default)
-        for name, default, note in (
-            ("sparse_attn", None, "NxDI has no block-sparse or sliding-window masks"),
-            ("attention_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("collectives_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("cache_layout", "SBH", "NxDI always uses the BHSD layout"),
-            ("group_query_attention", None, "NxDI chooses the GQA sharding itself"),
-            ("sequence_parallel_norm_threshold", 2048, "NxDI has no threshold"),
-            ("bf16_rms_norm", False, "no NxDI option; RMSNorm follows torch_dtype"),
-            ("cast_logits_dtype", "float32", "NxDI returns logits in its own dtype"),
-            ("qkv_tiling", False, "no NxDI option"),
-            ("weight_tiling", False, "no NxDI option"),
-            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_transpose", False, "no NxDI option"),
-            ("fuse_mlp", False, "no NxDI option"),
-            ("log_softmax_scores", False, "no NxDI option"),
-            ("output_all_logits", False, "NxDI's output_logits is not the same feature"),
-            ("attn_output_transposed", False, "no NxDI option"),
-            ("duplicate_q_weight_sos", False, "no NxDI option"),
-            ("compilation_worker_count", None, "NxDI manages compilation workers itself"),
-            ("is_eagle_target", False, "EAGLE speculation is configured differently in NxDI "
-             "(enable_eagle_speculation with a fused-speculation draft)"),
-            ("is_eagle_draft", False, "EAGLE drafts are configured through "
+                   tnx_default=default, same_results=same)
+        for name, default, same, note in (
+            ("sparse_attn", None, False, "NxDI has no block-sparse or sliding-window masks"),
+            ("attention_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("collectives_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("cache_layout", "SBH", True, "NxDI always uses the BHSD layout"),
+            ("group_query_attention", None, True, "NxDI chooses the GQA sharding itself"),
+            ("sequence_parallel_norm_threshold", 2048, True, "NxDI has no threshold"),
+            ("bf16_rms_norm", False, True, "NxDI computes RMSNorm in float32 (slightly more "
+             "precise than TNx's bfloat16 norm)"),
+            ("cast_logits_dtype", "float32", True, "NxDI returns float32 logits"),
+            ("qkv_tiling", False, True, "a TNx weight layout"),
+            ("weight_tiling", False, True, "a TNx weight layout"),
+            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_transpose", False, True, "a TNx weight layout"),
+            ("fuse_mlp", False, True, "a TNx weight layout"),
+            ("log_softmax_scores", False, False, "no NxDI option"),
+            ("output_all_logits", False, False, "NxDI's output_logits is not the same feature"),
+            ("attn_output_transposed", False, True, "a TNx weight layout"),
+            ("duplicate_q_weight_sos", False, True, "a TNx weight layout"),
+            ("compilation_worker_count", None, True, "NxDI manages compilation workers itself"),
+            ("is_eagle_target", False, False, "EAGLE speculation is configured differently in "
+             "NxDI (enable_eagle_speculation with a fused-speculation draft)"),
+            ("is_eagle_draft", False, False, "EAGLE drafts are configured through "
              "FusedSpecNeuronConfig in NxDI"),
-            ("has_pre_attention_norm", True, "EAGLE drafts are configured differently in NxDI"),
+            ("has_pre_attention_norm", True, False, "EAGLE drafts are configured differently in "
+             "NxDI"),
         )
     ),
 )
@@ -446,7 +476,7 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
 )
 
 #: TNx constants and enum members, by qualified name, with the value TNx compares them as
-#: (tnx_api.md §5.6: GQA values are the hyphenated strings; Layout compares equal to its string).
+#: (TNx constants.py: GQA values are the hyphenated strings; Layout compares equal to its string).
 TNX_CONSTANTS: Mapping[str, LiteralValue] = {
     **{
         f"{prefix}.GQA.{member}": value
@@ -489,6 +519,71 @@ SUBCONFIG_NESTED_CLASS: Mapping[str, Symbol] = {
 
 #: Where the quantized checkpoint goes when the TNx program quantized on the fly.
 QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
+#: TNx dequantizes to ``quant.dequant_dtype`` ('f16' unless given, whatever ``amp`` is); NxDI
+#: dequantizes to ``torch_dtype`` (TNx hlo.py dequantize; NxDI QuantizedColumnParallel dtype).
+DEQUANT_OPTION = "quant.dequant_dtype"
+TNX_DEQUANT_DEFAULT = "f16"
+QUANTIZE_ATTN_OPTION = "quant.quantize_attn"
+QUANTIZE_METHOD_OPTION = "quant.quantize_method"
+#: Reads a checkpoint's config.json (the layer count, when the tool cannot read it itself).
+HF_AUTO_CONFIG = Symbol("transformers", "AutoConfig")
+#: TNx never quantizes lm_head (nor the embedding, the norms or the MoE router); NxDI quantizes
+#: every parallel linear layer, lm_head included, unless modules_to_not_convert names it
+#: (NxDI models/model_wrapper.py convert(..., modules_to_not_convert); NeuronConfig reads the
+#: keyword from 2.22 and warns when quantized=True comes without it).
+MODULES_TO_NOT_CONVERT_KEY = "modules_to_not_convert"
+MODULES_TO_NOT_CONVERT_SINCE = "2.22"
+TNX_UNQUANTIZED_MODULES: tuple[str, ...] = ("lm_head",)
+#: The NxDI module path (a substring match) of every layer's attention.
+NXDI_ATTENTION_MODULE = "self_attn"
+#: Only per-channel quantization honours modules_to_not_convert when the quantized checkpoint
+#: is written (NxDI application_base.py generate_quantized_state_dict).
+PER_CHANNEL_QUANTIZATION = '"per_channel_symmetric"'
+#: The classmethod that writes the quantized checkpoint from the original one.
+SAVE_QUANTIZED = "save_quantized_state_dict"
+
+#: What every TNx model does that NxDI does only when told, carried explicitly: TNx always
+#: compiles power-of-two buckets up to n_positions (TNx bucket.py token_sizes/context_sizes);
+#: NxDI's enable_bucketing defaults to False (one bucket at seq_len).
+TNX_BEHAVIOUR: tuple[tuple[str, str], ...] = (("enable_bucketing", "True"),)
+#: TNx pads on the left (config.py padding_side='left'); NxDI on the right, ignoring the
+#: attention mask of right-padded prompts: it matters once a batch holds several prompts.
+PADDING_SIDE_KEY = "padding_side"
+TNX_PADDING_SIDE = '"left"'
+
+#: Multi-node TNx: each node runs the same program with NEURON_RANK_ID and NEURON_LOCAL_TP set
+#: (TNx config.py); NxDI takes the node's ranks from start_rank_id and local_ranks_size
+#: (NxDI examples/multi_node.md). The largest single TNx node has 32 NeuronCores (trn1.32xlarge).
+TNX_MAX_TP_ONE_NODE = 32
+MULTINODE_ENV: tuple[str, ...] = ("NEURON_RANK_ID", "NEURON_LOCAL_TP")
+MULTINODE_START_KEY = "start_rank_id"
+MULTINODE_LOCAL_KEY = "local_ranks_size"
+MULTINODE_LOCAL_TP = 'int(os.environ.get("NEURON_LOCAL_TP", {tp}))'
+MULTINODE_RANK = 'int(os.environ.get("NEURON_RANK_ID", 0)) * {local}'
+MULTINODE_NOTE = (
+    "multi-node TNx program: NxDI's start_rank_id and local_ranks_size are computed from the "
+    "same NEURON_RANK_ID and NEURON_LOCAL_TP the TNx program was launched with (keep "
+    "NEURON_RT_ROOT_COMM_ID set as before)"
+)
+
+#: TNx shard_over_sequence is NxDI flash decoding, which asserts that the checkpoint's heads
+#: divide evenly (NxDI modules/flashdecode/utils.py calculate_num_cores_per_group).
+FLASH_DECODING_OPTION = "shard_over_sequence"
+FLASH_DECODING_NOTE = (
+    "NxDI's flash decoding needs min(tp_degree, attention heads) divisible by the KV heads "
+    "(and, before 2.28, attention heads divisible by tp_degree)"
+)
+#: The last release that also asserts num_attention_heads % tp_degree == 0.
+FLASH_DECODING_HEADS_ASSERT_UNTIL = "2.27"
+
+
+def flash_decoding_problem(heads: int, kv_heads: int, tp: int, target: str) -> str | None:
+    """Why NxDI ``target`` would reject flash decoding for these head counts, else None."""
+    if version_key(target) <= version_key(FLASH_DECODING_HEADS_ASSERT_UNTIL) and heads % tp:
+        return "asserts that the attention heads are a multiple of tp_degree"
+    if kv_heads and min(tp, heads) % kv_heads:
+        return "asserts that min(tp_degree, attention heads) is a multiple of the KV heads"
+    return None
 
 OPTION_BY_NAME: Mapping[str, OptionRule] = {
     rule.tnx: rule
@@ -499,18 +594,18 @@ OPTION_BY_NAME: Mapping[str, OptionRule] = {
 # Release differences (--target-version)
 # --------------------------------------------------------------------------------------------
 
+#: Only defaults differ by release in what tnx2nxdi writes. Every NxDI keyword it emits is read
+#: under the same name by 2.21-2.29: the renames of that span (2.22: ``async`` to ``async_mode``,
+#: ``is_paged_attention`` to ``is_block_kv_layout``, ``logical_neuron_cores`` to
+#: ``logical_nc_config``) touch no keyword it writes, and tests/test_mappings.py checks each
+#: emitted keyword against each release's vocabulary.
+#:
 #: NxDI defaults that changed between releases: keyword -> ((first release, default), ...).
 VERSIONED_DEFAULTS: Mapping[str, tuple[tuple[str, LiteralValue], ...]] = {
     # NxDI config.py: True in 2.21-2.22; False (shard on load) since 2.23.
     "save_sharded_checkpoint": (("2.21", True), ("2.23", False)),
     # NxDI OnDeviceSamplingConfig: True in 2.21, False since 2.22.
     "on_device_sampling_config.do_sample": (("2.21", True), ("2.22", False)),
-}
-
-#: NxDI keywords spelled differently in some releases: keyword -> ((first release, spelling),).
-VERSIONED_NAMES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "async_mode": (("2.21", "async"), ("2.22", "async_mode")),
-    "is_block_kv_layout": (("2.21", "is_paged_attention"), ("2.22", "is_block_kv_layout")),
 }
 
 
@@ -525,12 +620,6 @@ def _pick(table: tuple[tuple[str, LiteralValue], ...], target: str) -> LiteralVa
 def nxdi_default(keyword: str, target: str) -> LiteralValue:
     """The NxDI default of a release-dependent keyword for ``target``."""
     return _pick(VERSIONED_DEFAULTS[keyword], target)
-
-
-def nxdi_name(keyword: str, target: str) -> str:
-    """The spelling ``target`` reads for ``keyword`` (most keywords never changed)."""
-    table = VERSIONED_NAMES.get(keyword)
-    return keyword if table is None else str(_pick(table, target))
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,7 +663,7 @@ SUBCONFIG_POSITIONAL: Mapping[str, tuple[str, ...]] = {
 QUANTIZED_PATH_KEY = "quantized_checkpoints_path"
 SAVE_SHARDED_KEY = "save_sharded_checkpoint"
 
-#: TNx life-cycle methods (tnx_api.md §4.1) and what they become.
+#: TNx life-cycle methods (TNx base.py, llama/model.py) and what they become.
 TO_NEURON = "to_neuron"
 CPU_COMPILE = "cpu_compile"
 SAVE = "save"
@@ -602,7 +691,7 @@ AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# vLLM for Neuron (issue 5; nxdi_api.md §7, tnx_usage_patterns.md §8-§9)
+# vLLM for Neuron (docs/vllm.md)
 # --------------------------------------------------------------------------------------------
 
 VLLM_PACKAGE = "vllm"
@@ -622,13 +711,22 @@ VLLM_ENGINE_CLASSES: frozenset[str] = frozenset({
 VLLM_DEVICE_KEYWORD = "device"
 VLLM_NEURON_DEVICE = "neuron"
 VLLM_OVERRIDE_KEYWORD = "override_neuron_config"
+#: The vLLM V1 Neuron plugin (vllm-neuron) reads NeuronConfig overrides from
+#: ``additional_config["override_neuron_config"]`` only (vllm_neuron/worker/
+#: neuronx_distributed_model_loader.py); it always runs NxDI and has no framework variable.
+VLLM_ADDITIONAL_CONFIG_KEYWORD = "additional_config"
+#: The hyphenated spelling the SDK's V1 guide shows; the plugin looks up the underscore key only.
+VLLM_PLUGIN_OVERRIDE_ALIASES: tuple[str, ...] = ("override-neuron-config",)
 #: The model keyword (used to name the derived quantized-checkpoint directory).
 VLLM_MODEL_KEYWORD = "model"
+VLLM_MAX_MODEL_LEN = "max_model_len"
 #: Engine keywords that turn on speculative decoding, and the batch keyword with its default
 #: (VLLM vllm/engine/arg_utils.py: max_num_seqs=256).
 VLLM_SPECULATION_KEYWORDS: tuple[str, ...] = (
     "speculative_model", "num_speculative_tokens", "speculative_config",
 )
+VLLM_SPECULATIVE_MODEL = "speculative_model"
+VLLM_SPECULATIVE_CONFIG = "speculative_config"
 VLLM_MAX_NUM_SEQS = "max_num_seqs"
 VLLM_MAX_NUM_SEQS_DEFAULT = 256
 
@@ -643,7 +741,17 @@ VLLM_SHARED_KEYS: frozenset[str] = frozenset({"padding_side", "is_eagle_draft"})
 #: Sub-config keys that are also NxDI flags when given a non-dict value (NxDI config.py reads
 #: ``kv_cache_quant`` as a bool).
 VLLM_NXDI_FLAGS: frozenset[str] = frozenset({"kv_cache_quant"})
-
+#: vLLM's own quantization switch for TNx. The fork's TNx loader turns ``quantization=
+#: "neuron_quant"`` into TNx ``QuantizationConfig(quant_dtype=$NEURON_QUANT_DTYPE or "s8",
+#: quantize_method="vector_dynamic", dequant_dtype=<the model dtype>)`` (VLLM
+#: model_loader/neuron.py _get_default_neuron_config, layers/quantization/neuron_quant.py); the
+#: NxDI loader reads neither and hard-codes quantized=False unless the override says otherwise
+#: (model_loader/neuronx_distributed.py), and the SDK's vLLM guide says not to set neuron_quant.
+VLLM_QUANTIZATION_KEYWORD = "quantization"
+VLLM_TNX_QUANTIZATION = "neuron_quant"
+VLLM_QUANT_DTYPE_ENV = "NEURON_QUANT_DTYPE"
+VLLM_QUANT_DTYPE_DEFAULT = "s8"
+VLLM_TNX_QUANT_METHOD = "vector_dynamic"
 #: Environment variables read by the TNx loader only, with what to do instead on NxDI.
 #: Buckets: the TNx loader reads these comma lists (VLLM model_loader/neuron.py _get_buckets);
 #: NxDI reads context_encoding_buckets / token_generation_buckets from override_neuron_config.
@@ -667,10 +775,32 @@ VLLM_UNSUPPORTED_ENV: Mapping[str, tuple[str, str]] = {
          "each node separately"),
     ),
 }
-VLLM_SPECULATION_NOTE = (
-    "NxDI through vLLM supports speculative decoding only with one sequence at a time: set "
-    "max_num_seqs to 1 or turn speculation off"
+
+#: Speculation. vLLM's NxDI loader sets speculation_length from num_speculative_tokens and
+#: enable_fused_speculation=True itself; EAGLE is only used when the override asks for
+#: enable_eagle_speculation (VLLM model_loader/neuronx_distributed.py, both branches). The TNx
+#: loader chose EAGLE from ``is_eagle`` in the draft's config.json instead.
+VLLM_EAGLE_KEYS: tuple[tuple[str, bool], ...] = (
+    ("enable_eagle_speculation", True), ("enable_fused_speculation", True),
 )
+VLLM_EAGLE_DRAFT_FLAG = "is_eagle"
+#: ``speculative_config={"method": "eagle", ...}`` (newer vLLM; the V1 plugin turns EAGLE on
+#: from it by itself).
+VLLM_SPECULATIVE_METHOD = ("method", "eagle")
+#: Only the vLLM fork's v0.6.x-neuron branch asserts max_num_seqs == 1 for NxDI speculation
+#: (vllm/worker/multi_step_neuronx_distributed_model_runner.py there); it is the vLLM the SDK
+#: 2.21 docs install. The neuron-2.22+ branches, the V1 plugin and NxDI itself have no such
+#: limit (NxDI documents EAGLE with batch > 1 from the 2.21.1 docs). Keyed by --target-version.
+VLLM_ONE_SEQUENCE_SPECULATION: frozenset[str] = frozenset({"2.21"})
+VLLM_SPECULATION_NOTE = (
+    "with NxDI {release}, vLLM (the fork's v0.6.x-neuron branch) supports speculative decoding "
+    "only with one sequence at a time: set max_num_seqs to 1 or turn speculation off"
+)
+#: The vLLM fork and the branch of it that pairs with NxDI 2.21 only (it also still defaults to
+#: TNx and limits NxDI speculation to one sequence; see above).
+VLLM_FORK_REPOSITORY = "upstreaming-to-vllm"
+VLLM_FORK_LEGACY_BRANCH = "v0.6.x-neuron"
+VLLM_FORK_LEGACY_RELEASES: frozenset[str] = frozenset({"2.21"})
 
 #: Shell launch scripts: command lines that start a vLLM server, and their Neuron flags.
 SHELL_LAUNCH_PATTERNS: tuple[str, ...] = (
@@ -678,18 +808,24 @@ SHELL_LAUNCH_PATTERNS: tuple[str, ...] = (
     r"(?:^|[\s;&|(`])vllm\s+serve\b",
 )
 SHELL_OVERRIDE_FLAG = "--override-neuron-config"
+SHELL_ADDITIONAL_CONFIG_FLAG = "--additional-config"
 SHELL_DEVICE_FLAG = "--device"
 SHELL_SPECULATION_FLAGS: tuple[str, ...] = (
     "--speculative-model", "--num-speculative-tokens", "--speculative-config",
 )
+SHELL_SPECULATIVE_MODEL_FLAG = "--speculative-model"
+SHELL_SPECULATIVE_CONFIG_FLAG = "--speculative-config"
 SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
+SHELL_MAX_MODEL_LEN_FLAG = "--max-model-len"
+SHELL_MODEL_FLAG = "--model"
+SHELL_QUANTIZATION_FLAGS: tuple[str, ...] = ("--quantization", "-q")
 
 
 # --------------------------------------------------------------------------------------------
 # Where tnx2nxdi deliberately differs from the official migration guide (docs/mapping.md)
 # --------------------------------------------------------------------------------------------
 
-#: (what the guide says, what tnx2nxdi does, why) — facts from nxdi_api.md §0 and §9.
+#: (what the guide says, what tnx2nxdi does, why); each why names the NxDI code it rests on.
 GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         '`is_continous_batching=True`',
@@ -740,8 +876,9 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         'Mistral: `MistralForSampling` → "NxDI Mistral"',
         '`LlamaInferenceConfig` + `NeuronLlamaForCausalLM`',
-        'No released NxDI (2.21-2.29) ships Mistral classes; the model hub and vLLM run '
-        'Mistral on the Llama classes.',
+        'NxDI 2.21-2.29 run Mistral on the Llama classes (the model hub and vLLM do so; only '
+        "the second 2.29 update adds `NeuronMistralForCausalLM`), which every target release "
+        'has.',
     ),
     (
         'DBRX config class "DbrxNeuronConfig"',
@@ -751,10 +888,11 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Life cycle, generation and manual work beyond the model object (issue 4)
+# Life cycle, generation and manual work beyond the model object
 # --------------------------------------------------------------------------------------------
 
-#: TNx's Hugging Face adapter; NxDI's takes the model alone (tnx_api.md §2.2, nxdi_api.md §5.1).
+#: TNx's Hugging Face adapter; NxDI's takes the model alone (TNx generation_utils.py; NxDI
+#: utils/hf_adapter.py).
 TNX_GENERATION_ADAPTERS: frozenset[str] = frozenset({
     "transformers_neuronx.HuggingFaceGenerationModelAdapter",
     "transformers_neuronx.generation_utils.HuggingFaceGenerationModelAdapter",
@@ -764,14 +902,14 @@ TNX_ADAPTER_PARAMETERS = ("config", "model")
 #: NxDI's adapter.generate() resets the model first, so TNx's explicit reset is dropped.
 ADAPTER_RESET = "reset_generation"
 #: Calling the model: NxDI forward takes input_ids, attention_mask, position_ids, seq_ids and
-#: sampling_params, not TNx's cache_ids/start_ids (nxdi_api.md §4.4).
+#: sampling_params, not TNx's cache_ids/start_ids (NxDI models/model_base.py forward).
 FORWARD_METHODS: frozenset[str] = frozenset({"__call__", "forward"})
 #: Fields of a tokenizer result: the mask travels with the ids to generate().
 INPUT_IDS_FIELD = "input_ids"
 ATTENTION_MASK_FIELD = "attention_mask"
 
 #: TNx's checkpoint splitter; NxDI reads standard checkpoints, so Hugging Face's own
-#: save_pretrained writes an equivalent directory (tnx_api.md §6.2).
+#: save_pretrained writes an equivalent directory (TNx module.py).
 SAVE_PRETRAINED_SPLIT: frozenset[str] = frozenset(
     {"transformers_neuronx.module.save_pretrained_split"}
 )
@@ -779,7 +917,6 @@ HF_SAVE_PRETRAINED = "save_pretrained"
 
 #: TNx's persistent compile cache; NxDI has none and reuses NEURON_COMPILED_ARTIFACTS instead.
 CACHE_ENV_VARS: frozenset[str] = frozenset({"NEURON_COMPILE_CACHE_URL"})
-CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 CACHE_DIR_FLAG = "--cache_dir"
 NXDI_ARTIFACTS_ENV = "NEURON_COMPILED_ARTIFACTS"
 
@@ -821,6 +958,141 @@ SAMPLE_LENGTH = "sequence_length"
 SAMPLE_TOP_K = "top_k"
 
 #: With on_device_generation, TNx sample() samples with the GenerationConfig and ignores its own
-#: top_k/top_p/temperature (tnx_api.md §4.3): these fields then decide generate()'s settings.
+#: top_k/top_p/temperature (TNx llama/model.py sample): these fields then decide generate()'s
+#: settings.
 ON_DEVICE_GENERATION_OPTION = "on_device_generation"
 ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")
+
+#: Every parameter of a TNx ``sample()`` (tnx_api.md §4.3, §6.8: the model classes and the
+#: speculation generators). A ``sample()`` call with any other keyword is not a TNx call
+#: (vLLM's ``self.model.sample(logits=..., sampling_metadata=...)`` is its own sampler).
+TNX_SAMPLE_PARAMETERS: frozenset[str] = frozenset({
+    "input_ids", "sequence_length", "cache_ids", "start_ids", "top_k", "top_p",
+    "eos_token_override", "temperature", "streamer", "stopping_criteria_list",
+    "no_repeat_ngram_size", "output_scores", "attention_mask", "eos_token_id",
+    "pad_token_id", "output_logits",
+})
+
+# --------------------------------------------------------------------------------------------
+# The public TNx API, and code built on TNx itself (files that stay on TNx as a whole)
+# --------------------------------------------------------------------------------------------
+
+_FAMILY_MODULES = ("llama", "mistral", "mixtral", "bloom", "opt", "gpt2", "gptj", "gptneox")
+
+#: What user programs import from TNx: the names ``transformers_neuronx/__init__.py``
+#: re-exports, the same names at their defining modules, and the documented names only found in
+#: a submodule (tnx_api.md §1-2, §5, §6.2; TNx __init__.py, config.py, constants.py,
+#: sparse_attn_utils.py, module.py). A name under ``transformers_neuronx`` that is neither in
+#: this set nor inside one of :data:`TNX_PUBLIC_MODULES` is a TNx internal.
+TNX_PUBLIC_NAMES: frozenset[str] = frozenset({
+    *(f"{TNX_PACKAGE}.{name}" for name in (
+        "__version__", "GQA", "Layout", "SparseAttnConfig", "NeuronConfig", "QuantizationConfig",
+        "ContinuousBatchingConfig", "GenerationConfig", "HuggingFaceGenerationModelAdapter",
+        "BloomForSampling", "LlamaForSampling", "GPT2ForSamplingWithContextBroadcasting",
+        "GPTNeoXForSampling", "GPTJForSampling", "MistralForSampling", "MixtralForSampling",
+        "OPTForSampling", "NeuronAutoModelForCausalLM",
+    )),
+    f"{TNX_PACKAGE}.version.__version__",
+    *(f"{TNX_PACKAGE}.config.{name}" for name in (
+        "NeuronConfig", "QuantizationConfig", "KVCacheQuantizationConfig",
+        "ContinuousBatchingConfig", "GenerationConfig",
+    )),
+    *(f"{TNX_PACKAGE}.constants.{name}" for name in (
+        "GQA", "Layout", "LAYOUT_BSH", "LAYOUT_HSB", "LAYOUT_SBH",
+    )),
+    *(f"{TNX_PACKAGE}.sparse_attn_utils.{name}" for name in (
+        "SparseAttnConfig", "BlkSparseAttnConfig", "SlidingWindowAttnConfig",
+    )),
+    f"{TNX_PACKAGE}.generation_utils.HuggingFaceGenerationModelAdapter",
+    f"{TNX_PACKAGE}.modeling_auto.NeuronAutoModelForCausalLM",
+    *SAVE_PRETRAINED_SPLIT,
+    *FAMILY_BY_CLASS, *UNSUPPORTED_CLASSES,
+})
+#: TNx modules whose every name is for users: the model modules, the speculation generators
+#: (tnx_api.md §6.8), stopping criteria and dtype helpers (MANUAL_SYMBOLS gives their advice),
+#: and the ``testing`` subpackage the package itself exports.
+TNX_PUBLIC_MODULES: frozenset[str] = frozenset({
+    *(f"{TNX_PACKAGE}.{family}.model" for family in _FAMILY_MODULES),
+    *(f"{TNX_PACKAGE}.{name}" for name in (
+        "speculation", "fused_speculation", "eagle_speculation", "stopping_criteria",
+        "dtypes", "testing",
+    )),
+})
+
+
+def is_tnx_public(qualified: str) -> bool:
+    """Whether a TNx name (or a module on the way to one, or an attribute of one) is public."""
+    if qualified == TNX_PACKAGE:
+        return True
+    for public in (*TNX_PUBLIC_NAMES, *TNX_PUBLIC_MODULES):
+        if qualified == public or qualified.startswith(public + ".") or public.startswith(
+            qualified + "."
+        ):
+            return True
+    return False
+
+
+#: The modules and subpackages of ``transformers_neuronx`` (TNx src/transformers_neuronx at
+#: 1ade6d7): a string naming one of them names TNx code.
+TNX_SUBMODULES: frozenset[str] = frozenset({
+    "activations", "base", "bloom", "bucket", "compiler", "config", "constants", "decoder",
+    "decoder_topk", "dtypes", "eagle_speculation", "fused_speculation", "generation_demo",
+    "generation_utils", "global_debugger", "gpt2", "gpt_demo", "gptj", "gptneox", "hlo",
+    "kv_cache_manager", "layers", "llama", "mistral", "mixtral", "modeling_auto", "module", "nki",
+    "ops", "opt", "pad", "parallel", "program", "quantize", "sampling", "sparse_attn_utils",
+    "speculation", "stopping_criteria", "tensor_pool", "testing", "tools", "util", "utils",
+    "version",
+})
+#: Where a TNx file's own path puts it inside the TNx package (TNx's sources, demos and tests).
+TNX_PACKAGE_DIRECTORY = TNX_PACKAGE
+#: Calls that load a module by name (``importlib.import_module("transformers_neuronx.x")``).
+IMPORT_BY_NAME: frozenset[str] = frozenset({"importlib.import_module", "__import__"})
+#: A TNx-only method called in a file that names TNx but imports none of it drives TNx models
+#: it gets from elsewhere (an exporter's ``neuronx_class``): the calls that show it.
+TNX_DRIVER_METHODS: frozenset[str] = frozenset({"to_neuron", "cpu_compile"})
+
+#: What a file built on TNx is ported to (the advice of its file-level finding), by what shows
+#: it is built on TNx. NxDI's replacements: its model classes and onboarding guide for model code;
+#: NxDI application classes, or the serving framework's own NxDI backend (vLLM's NxDI loader,
+#: djl-serving's and optimum-neuron's NxD paths), for code that drives TNx models.
+LIBRARY_ADVICE: Mapping[str, str] = {
+    "package": "leave it out of the migration: NxDI replaces the TNx package as a whole "
+    "(NxDI's inference_demo is the counterpart of TNx's demos)",
+    "model": "port the model code to an NxDI model (a NeuronBaseForCausalLM subclass with its "
+    f"InferenceConfig; model-onboarding guide: {ONBOARDING_GUIDE})",
+    "backend": "port it as a whole to an NxDI backend: NxDI application classes "
+    "(NeuronLlamaForCausalLM, ...) built from a NeuronConfig, then compile() and load(), or the "
+    "serving framework's own NxDI integration",
+}
+
+# --------------------------------------------------------------------------------------------
+# Install lines (notebook ``!pip``/``%pip`` lines and shell scripts)
+# --------------------------------------------------------------------------------------------
+
+TNX_DISTRIBUTION = "transformers-neuronx"
+NXDI_DISTRIBUTION = "neuronx-distributed-inference"
+#: The Neuron SDK's install line for NxDI (SDK libraries/nxd-inference/nxdi-setup.rst), without
+#: the package repository it passes as --extra-index-url.
+NXDI_INSTALL = "pip install --upgrade neuronx-cc==2.* neuronx-distributed-inference"
+TRANSFORMERS_DISTRIBUTION = "transformers"
+#: The transformers release NxDI pins, by target release (NxDI setup.py install_requires:
+#: ``transformers==4.45.*`` at v0.1.0, 4.48 at v0.2.0 and v0.3, 4.51 at v0.4-v0.6, 4.56 at
+#: v0.7, 4.57 at 2.28 and 2.29).
+NXDI_TRANSFORMERS_PINS: Mapping[str, str] = {
+    "2.21": "4.45", "2.22": "4.48", "2.23": "4.48", "2.24": "4.51", "2.25": "4.51",
+    "2.26": "4.51", "2.27": "4.56", "2.28": "4.57", "2.29": "4.57",
+}
+
+
+def nxdi_counterpart(qualified: str) -> Symbol | None:
+    """The NxDI name a re-exported TNx name would point at, when there is one."""
+    family = FAMILY_BY_CLASS.get(qualified)
+    if family is not None:
+        return family.application
+    if qualified in TNX_NEURON_CONFIG_CLASSES:
+        return NXDI_NEURON_CONFIG
+    if qualified in TNX_GENERATION_ADAPTERS:
+        return NXDI_GENERATION_ADAPTER
+    if SUBCONFIG_CLASSES.get(qualified) == ON_DEVICE_GENERATION_OPTION:
+        return NXDI_ON_DEVICE_SAMPLING_CONFIG
+    return None

@@ -26,6 +26,9 @@ from tnx2nxdi.findings import Finding
 from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
 
+#: The safety net: a migration that would not compile is an error and the file stays as it was.
+CODES = frozenset({"TNX999"})
+
 
 @dataclass(frozen=True)
 class Migration:

@@ -3,23 +3,34 @@
 `from_pretrained` records {"kind": "model_init", "family", "path", "config", "tnx_only"} where
 "config" is the effective configuration in NxDI vocabulary (see _fake_vocab) and "tnx_only" holds
 options NxDI has no name for. Llama/Mistral/Mixtral also record "ignored_kwargs".
+
+shard_over_sequence as TNx's decoder treats it: with group_query_attention unset and as many KV
+heads as attention heads (MHA) TNx warns and turns it off (so it is no flash decoding request);
+otherwise building the model asserts tp_degree % num_key_value_heads == 0.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 import transformers
+from _fake_fs import host
 from _fake_recorder import record
-from _fake_vocab import dtype_name, translate_tnx_options
+from _fake_vocab import (
+    dtype_name,
+    effective_padding_side,
+    switch_off_kernels,
+    translate_tnx_options,
+)
 
 from transformers_neuronx.config import NeuronConfig
 from transformers_neuronx.constants import Layout
 
 _AMPS = ("f32", "f16", "bf16")
+#: NeuronCores of the largest instance TNx runs on (trn1.32xlarge).
+_ONE_NODE_CORES = 32
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -27,7 +38,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sanity_check(**kwargs: Any) -> None:
-    """The checks of PretrainedModel._sanity_check (tnx_api.md §3.1 step 1)."""
+    """The checks of PretrainedModel._sanity_check (TNx module.py)."""
     n_positions = kwargs.get("n_positions", 2048)
     estimate = kwargs.get("context_length_estimate")
     if estimate is not None:
@@ -86,14 +97,45 @@ class PretrainedModel:
         }
         if isinstance(self.n_positions, (list, tuple)):
             config["token_generation_buckets"] = sorted(self.n_positions)
-            config["enable_bucketing"] = True
         if self.context_length_estimate is not None:
             config["context_encoding_buckets"] = sorted(_as_list(self.context_length_estimate))
-            config["enable_bucketing"] = True
-        translated, tnx_only = translate_tnx_options(self.neuron_config.options())
+        config["enable_bucketing"] = True  # TNx always compiles several buckets (bucket.py)
+        options = self.neuron_config.options()
+        translated, tnx_only = translate_tnx_options(options)
+        switch_off_kernels(options, translated)
+        heads = getattr(self.config, "num_attention_heads", None)
+        if translated.get("flash_decoding_enabled") and options.get(
+                "group_query_attention") is None and heads == getattr(
+                self.config, "num_key_value_heads", heads):
+            del translated["flash_decoding_enabled"]  # TNx's decoder turns it off for MHA
         config.update(translated)
+        padding = effective_padding_side(options)
+        chosen = {"padding_side", "lhs_aligned", "use_2d_cache_ids", "continuous_batching"}
+        if padding is not None and (max(_as_list(self.batch_size)) > 1 or chosen & set(options)):
+            config["padding_side"] = padding  # it matters for batches of prompts
+        config.update(self._ranks())
         tnx_only.update(self._tnx_args)
         return config, tnx_only
+
+    def _heads(self) -> tuple[int, int]:
+        heads = getattr(self.config, "num_attention_heads", 0)
+        return heads, getattr(self.config, "num_key_value_heads", heads)
+
+    def _shards_over_sequence(self) -> bool:
+        heads, kv_heads = self._heads()
+        neuron_config = self.neuron_config
+        mha = neuron_config.group_query_attention is None and heads == kv_heads
+        return bool(neuron_config.shard_over_sequence) and not mha
+
+    def _ranks(self) -> dict[str, Any]:
+        """The NeuronCores of this node when TNx runs on several (NEURON_RANK_ID and
+        NEURON_LOCAL_TP, or a tp_degree no single node has)."""
+        local = os.environ.get("NEURON_LOCAL_TP")
+        rank = os.environ.get("NEURON_RANK_ID")
+        if local is None and rank is None and self.tp_degree <= _ONE_NODE_CORES:
+            return {}
+        local_tp = int(local) if local is not None else self.tp_degree
+        return {"start_rank_id": int(rank or 0) * local_tp, "local_ranks_size": local_tp}
 
     def _record_init(self, path: str) -> None:
         config, tnx_only = self._normalized()
@@ -103,8 +145,13 @@ class PretrainedModel:
 
     def to_neuron(self) -> None:
         """Compile and load, or only load the artifacts named by an earlier load(dir)."""
+        if self._shards_over_sequence():
+            kv_heads = self._heads()[1]
+            assert self.tp_degree % kv_heads == 0, (
+                f"tp_degree {self.tp_degree} not divisble by n_kv_heads {kv_heads} "
+                "shard_over_sequence is not supported")
         if self._load_dir is not None:
-            if not os.path.isdir(self._load_dir):
+            if not os.path.isdir(host(self._load_dir)):
                 raise FileNotFoundError(f"Did not find directory: {self._load_dir}.")
             record("load", path=self._load_dir)
         else:
@@ -160,5 +207,5 @@ class SimpleSampling:
 
 def save_pretrained_split(model: Any, save_directory: str | os.PathLike[str]) -> None:
     """Writes the legacy split checkpoint directory (save_directory/pytorch_model.bin/)."""
-    (Path(save_directory) / "pytorch_model.bin").mkdir(parents=True, exist_ok=True)
+    (host(save_directory) / "pytorch_model.bin").mkdir(parents=True, exist_ok=True)
     model.save_pretrained(save_directory)
