@@ -378,7 +378,8 @@ def _translate(
         report, _subconfig_resolver(spec.binding, f.analysis), names.model_name,
         _value_reader(f.analysis, spec.binding.chain),
         target_version=f.state.options.target_version,
-        checkpoint=_checkpoint_config(checkpoint, f.state.path)
+        checkpoint=(_checkpoint_config(checkpoint, f.state.path)
+                    or m.published_architecture(checkpoint))
         if isinstance(checkpoint, str) else None,
         creates_quantized_checkpoint=True,
         whole_model=True,
