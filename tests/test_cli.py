@@ -86,7 +86,7 @@ def test_findings_that_need_a_person_exit_1_even_with_exit_zero_flag(tmp_path: P
     path.write_text(DROPS_OPTION)
     result = invoke("--exit-zero-even-if-changed", str(path))
     assert result.exit_code == 1
-    assert f"{path}:3:1: TNX303 attention_layout='BSH' has no NxDI equivalent" in result.output
+    assert f"{path}:2:19: TNX303 attention_layout='BSH' has no NxDI equivalent" in result.output
 
 
 def test_exit_zero_even_if_changed(tree: Path) -> None:
@@ -165,7 +165,8 @@ def test_json_output(tmp_path: Path) -> None:
     result = invoke("--check", "--output-format", "json", str(path))
     rows = json.loads(result.stdout.split("Would migrate")[0] or result.stdout)
     dropped = [row for row in rows if row["code"] == "TNX303"]
-    assert dropped and dropped[0]["line"] == 3 and dropped[0]["fixed"] is False
+    assert dropped and (dropped[0]["line"], dropped[0]["column"]) == (2, 19)
+    assert dropped[0]["fixed"] is False
     assert {"path", "line", "column", "code", "message", "fixed"} <= set(dropped[0])
 
 

@@ -20,6 +20,9 @@ class Finding:
     #: Hidden by ``--select``/``--ignore``: what it reports still happened, but it leaves no
     #: marker and does not count as needing attention (``--show-fixes`` and JSON list it).
     ignored: bool = False
+    #: Where the code it is about ends (1-based, the column just past it), when known.
+    end_line: int | None = None
+    end_column: int | None = None
 
 
 @dataclass(frozen=True)

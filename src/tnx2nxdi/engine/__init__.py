@@ -20,7 +20,7 @@ import libcst as cst
 from tnx2nxdi.engine import suppression
 from tnx2nxdi.engine.analysis import Analysis
 from tnx2nxdi.engine.apply import apply
-from tnx2nxdi.engine.locate import statement_positions
+from tnx2nxdi.engine.locate import Span, enclosing_statement, node_spans, statement_twins
 from tnx2nxdi.engine.state import FileState, PendingFinding, Plan
 from tnx2nxdi.findings import Finding
 from tnx2nxdi.markers import existing_markers, marker_text
@@ -87,17 +87,23 @@ def _migrate_module(
     while True:
         file = FileMigration(module, source, analysis, FileState(options, path), Plan(), frozen)
         steps.run(file)
-        more = suppressed.to_freeze(file.state.findings) - frozen
+        _settle_anchors(file.state.findings, analysis.parents)
+        more = suppressed.to_freeze(file.state.findings, analysis.parents) - frozen
         if not more:
             break
         frozen |= more  # ignore[CODES] matched: plan again with those statements frozen
         analysis = Analysis.build(module, frozen)
     plan = file.plan
     suppression.keep_frozen(plan, frozen, suppressed)
-    pending = [f for f in file.state.findings if not suppressed.hides(f, frozen)]
-    for finding in pending:
-        if finding.marker and finding.anchor is not None and options.reports(finding.code):
-            plan.mark(finding.anchor, marker_text(finding.code, finding.message))
+    parents = analysis.parents
+    pending = [f for f in file.state.findings if not suppressed.hides(f, frozen, parents)]
+    anchors = [f.anchor for f in pending if f.anchor is not None]
+    spans = node_spans(module, source, anchors, parents, statement_twins(module, source))
+    located = [(_locate(f, spans), f) for f in pending]
+    for finding, origin in sorted(located, key=lambda pair: _order(pair[0])):  # top to bottom
+        if origin.marker and origin.anchor is not None and options.reports(finding.code):
+            plan.mark(_marked_statement(origin, plan, parents),
+                      marker_text(finding.code, finding.message))
     code = apply(module, plan, analysis.parents).code if plan.edits else source
     try:
         _compile_quietly(code, "<migrated>")
@@ -107,10 +113,10 @@ def _migrate_module(
             message = (f"this Python ({sys.version_info[0]}.{sys.version_info[1]}) cannot "
                        f"compile the file, so its migration cannot be checked; unchanged")
         return Migration(source, (), message)
-    positions = statement_positions(module, source)
-    located = sorted((_locate(f, positions) for f in pending), key=_order)
     produced = {marker_text(f.code, f.message) for f in pending if f.marker}
-    return Migration(code, (*located, *_earlier_markers(source, produced)))
+    # One config shared by two models gives each the same finding at the same place: once.
+    ordered = sorted(dict.fromkeys(finding for finding, _ in located), key=_order)
+    return Migration(code, (*ordered, *_earlier_markers(source, produced)))
 
 
 def _nested_too_deeply(source: str) -> bool:
@@ -143,13 +149,39 @@ def _compile_quietly(source: str, filename: str, flags: int = 0) -> None:
         compile(source, filename, "exec", flags, dont_inherit=True)
 
 
+def _marked_statement(
+    finding: PendingFinding, plan: Plan, parents: dict[int, cst.CSTNode]
+) -> cst.CSTNode:
+    """Where a finding's marker goes: above the statement holding its anchor, or, when the
+    plan removes that statement (a config merged into the model's construction), above the
+    statement it was reported for, which holds the merged code."""
+    assert finding.anchor is not None
+    statement = enclosing_statement(finding.anchor, parents)
+    if finding.fallback is not None and plan.statements.get(id(statement)) == []:
+        return enclosing_statement(finding.fallback, parents)
+    return statement
+
+
+def _settle_anchors(findings: list[PendingFinding], parents: dict[int, cst.CSTNode]) -> None:
+    """A finding pointed at a node the steps built (not one of the module's) goes back to the
+    statement it was reported for, so its marker and its position are never lost."""
+    for finding in findings:
+        anchor = finding.anchor
+        if anchor is not None and finding.fallback is not None and id(anchor) not in parents:
+            finding.anchor = finding.fallback
+
+
 def _order(finding: Finding) -> tuple[int, int, str]:
     return finding.line, finding.column, finding.code
 
 
-def _locate(finding: PendingFinding, positions: dict[int, tuple[int, int]]) -> Finding:
-    line, column = positions.get(id(finding.anchor), (1, 1))
-    return Finding(finding.code, finding.message, line, column, finding.fixed)
+def _locate(finding: PendingFinding, spans: dict[int, Span]) -> Finding:
+    span = spans.get(id(finding.anchor))
+    if span is None:  # no anchor, or a file this Python's own parser cannot read
+        return Finding(finding.code, finding.message, 1, 1, finding.fixed)
+    line, column, end_line, end_column = span
+    return Finding(finding.code, finding.message, line, column, finding.fixed,
+                   end_line=end_line, end_column=end_column)
 
 
 def _earlier_markers(source: str, produced: set[str]) -> tuple[Finding, ...]:

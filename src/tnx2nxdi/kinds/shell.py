@@ -268,7 +268,9 @@ def _override(command: _Command, result: _Result, options: Options) -> None:
     position = 0
     changes: list[str] = []
 
-    def report(code: str, message: str, *, fixed: bool) -> None:
+    def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
+        # ``at`` (a node of the JSON read as Python) has no place in the script: the command's
+        # first line is where its findings go.
         result.report(code, message, command.first, fixed=fixed, options=options)
 
     for match in _OVERRIDE.finditer(text):

@@ -119,7 +119,7 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
                 "TNX204",
                 "NeuronAutoModelForCausalLM: the model family cannot be told from the checkpoint "
                 f"argument; use the NxDI classes of its family ({_family_classes()})",
-                binding.statement,
+                value,
                 fixed=False,
             )
             models.accounted.add(local)
@@ -127,11 +127,11 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
     try:
         spec = _read(binding, value, family, class_name, f.analysis)
     except CannotRead as why:
-        f.state.report("TNX901", f"left as it is: {why}", binding.statement, fixed=False)
+        f.state.report("TNX901", f"left as it is: {why}", value, fixed=False)
         models.accounted.update(_tnx_names_in(binding, f.analysis))
         return None
     if family.note:
-        f.state.report("TNX202", family.note, binding.statement, fixed=True)
+        f.state.report("TNX202", family.note, value, fixed=True)
     return spec
 
 
@@ -176,7 +176,7 @@ def _unsupported(f: FileMigration, binding: Assignment, name: str) -> None:
         "TNX203",
         f"{name} has no NxDI model; left as it is. Port it with NxDI's model-onboarding guide "
         f"({m.ONBOARDING_GUIDE}) or move to a supported family",
-        binding.statement,
+        binding.value or binding.statement,
         fixed=False,
     )
 
@@ -306,7 +306,7 @@ def _emit(
         _emit_reopened(f, spec)
         return
 
-    translator = OptionTranslator(f.state.at(binding.statement),
+    translator = OptionTranslator(f.state.at(binding.value or binding.statement),
                                   _subconfig_resolver(binding, analysis), names.model_name,
                                   _value_reader(analysis, binding.chain))
     # Sub-configs were checked by _read, so no CannotRead can come from here.
@@ -335,7 +335,7 @@ def _emit(
         "TNX201",
         f"{spec.class_name}.from_pretrained({checkpoint}, ...) migrated to "
         f"{family.application.name}",
-        binding.statement,
+        binding.value or binding.statement,
         fixed=True,
     )
     anchor = spec.import_statement
@@ -378,7 +378,7 @@ def _emit_reopened(f: FileMigration, spec: ModelSpec) -> None:
         "TNX404",
         f"{spec.class_name}.from_pretrained({directory}, ...) reopens the directory compiled "
         f"above: {application.name}({directory}) reads its neuron_config.json",
-        spec.binding.statement,
+        spec.binding.value or spec.binding.statement,
         fixed=True,
     )
     f.plan.require(spec.import_statement, application.module, application.name)

@@ -125,7 +125,7 @@ class OptionTranslator:
             self.report(
                 "TNX306",
                 f"{rule.tnx} is not a literal; translated at run time with a lookup table",
-                fixed=True,
+                fixed=True, at=value,
             )
         elif literal in rule.values:
             converted = expr(rule.values[literal])
@@ -146,7 +146,8 @@ class OptionTranslator:
                 self._put(into, name, expr(str(max(literal))))
             buckets = m.LIST_BUCKETS_KEY.get(rule.tnx)
             if buckets is None:
-                self.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}", fixed=False)
+                self.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}", fixed=False,
+                            at=value)
                 return
             self._put(into, buckets, _int_list(literal))
             self._put(into, m.BUCKETING_FLAG[0], expr(m.BUCKETING_FLAG[1]))
@@ -158,7 +159,7 @@ class OptionTranslator:
                 "TNX306",
                 f"{rule.tnx}={code_of(value)} is not a literal: if it is a list, set "
                 f"{rule.nxdi[0]} to its maximum and {m.LIST_BUCKETS_KEY[rule.tnx]} to the list",
-                fixed=False,
+                fixed=False, at=value,
             )
 
     def _buckets(
@@ -177,7 +178,7 @@ class OptionTranslator:
                 "TNX306",
                 f"{rule.tnx}={code_of(value)} is not a literal: {rule.nxdi[0]} needs a list of "
                 "ints",
-                fixed=False,
+                fixed=False, at=value,
             )
         else:
             self._drop(rule.tnx, value, "has no NxDI equivalent (NxDI always encodes prompts "
@@ -190,7 +191,8 @@ class OptionTranslator:
         if not rule.carry_default and _same(literal, rule.tnx_default):
             return
         if any(_same(literal, builtin) for builtin in rule.nxdi_builtin):
-            self.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}", fixed=True)
+            self.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}", fixed=True,
+                        at=value)
             return
         self._drop(rule.tnx, value, f"has no NxDI equivalent: {rule.note}")
 
@@ -262,7 +264,7 @@ class OptionTranslator:
 
     def _drop(self, name: str, value: cst.BaseExpression | None, why: str) -> None:
         shown = name if value is None else f"{name}={code_of(value)}"
-        self.report("TNX303", f"{shown} {why}; removed", fixed=False)
+        self.report("TNX303", f"{shown} {why}; removed", fixed=False, at=value)
 
     def _ignored_keyword(self, name: str, value: cst.BaseExpression, *, strict: bool) -> None:
         if strict:
@@ -275,7 +277,7 @@ class OptionTranslator:
             "TNX304",
             f"{name}={code_of(value)} had no effect: TNx ignores keywords its model class does "
             f"not define, so it was dropped{hint}",
-            fixed=False,
+            fixed=False, at=value,
         )
 
 

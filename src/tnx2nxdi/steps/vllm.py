@@ -88,7 +88,7 @@ def plan_vllm(f: FileMigration) -> None:
     for write in env:
         message = overrides.env_message(write.name, literal_value(write.value))
         if message is not None:
-            f.state.report(message[0], message[1], write.statement, fixed=False)
+            f.state.report(message[0], message[1], write.call or write.statement, fixed=False)
 
 
 def _engines(analysis: Analysis) -> list[_Engine]:
@@ -138,17 +138,17 @@ def _select_nxdi(f: FileMigration, engines: list[_Engine], framework: list[_EnvW
                 f.plan.replace_call(write.call, write.call.deep_replace(write.value, new))
             else:
                 _replace(f, write.statement, write.statement.deep_replace(write.value, new))
-            f.state.report("TNX601", overrides.framework_switched(), write.statement, fixed=True)
+            f.state.report("TNX601", overrides.framework_switched(), write.value, fixed=True)
         else:
             f.state.report("TNX603", overrides.framework_other(code_of(write.value)),
-                           write.statement, fixed=False)
+                           write.value, fixed=False)
     if framework or not engines:
         return
     first = engines[0]
     if _insert_framework(f, first):
         f.state.report("TNX601", overrides.framework_added(
             f"{m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} set", "before the engine is created"),
-            first.statement, fixed=True)
+            first.call, fixed=True)
 
 
 def _replace(f: FileMigration, statement: cst.CSTNode, new: cst.CSTNode) -> None:
@@ -238,7 +238,7 @@ def _override(f: FileMigration, engine: _Engine, done: set[int]) -> None:
         if target is None or target.value is None or any(
             ref.method is not None for ref in target.references
         ):
-            _dynamic(f, anchor, f"{value.value} is not a dict the tool can follow")
+            _dynamic(f, value, f"{value.value} is not a dict the tool can follow")
             return
         if id(target.statement) in done:
             return
@@ -249,7 +249,7 @@ def _override(f: FileMigration, engine: _Engine, done: set[int]) -> None:
     try:
         new = _translated(node, f.state.at(anchor), name)
     except CannotRead as why:
-        _dynamic(f, anchor, str(why))
+        _dynamic(f, node, str(why))
         return
     if new is None:
         return
@@ -259,7 +259,7 @@ def _override(f: FileMigration, engine: _Engine, done: set[int]) -> None:
     else:
         _replace(f, anchor, anchor.deep_replace(node, replacement))
     f.state.report("TNX602", f"{m.VLLM_OVERRIDE_KEYWORD} translated for NxDI: "
-                   + "; ".join(changes), anchor, fixed=True)
+                   + "; ".join(changes), node, fixed=True)
 
 
 def _translated(
@@ -311,5 +311,6 @@ def _speculation(f: FileMigration, engine: _Engine) -> None:
         engine.keywords.get(m.VLLM_MAX_NUM_SEQS),
     ):
         return
-    f.state.report("TNX604", overrides.speculation_note(m.VLLM_MAX_NUM_SEQS), engine.statement,
+    f.state.report("TNX604", overrides.speculation_note(m.VLLM_MAX_NUM_SEQS),
+                   engine.keywords.get(m.VLLM_MAX_NUM_SEQS) or engine.call,
                    fixed=False)
