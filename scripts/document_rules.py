@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tnx2nxdi.rules import RULES, Rule
+from tnx2nxdi.rules import ERROR_CODES, ERROR_TEXT, RULES, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "rules.md"
@@ -66,7 +66,7 @@ def _section(rule: Rule) -> list[str]:
         "\n",
         f"### {rule.code}\n",
         "\n",
-        f"**{rule.name}**: {rule.summary}. *{_FIX.get(rule.fix, rule.fix)}.*\n",
+        f"**{rule.name}**: {rule.summary}. *{_happens(rule)}.*\n",
         "\n",
         f"{rule.description}\n",
     ]
@@ -75,6 +75,10 @@ def _section(rule: Rule) -> list[str]:
     if rule.after:
         out += ["\n", "After:\n", "\n", "```python\n", rule.after + "\n", "```\n"]
     return out
+
+
+def _happens(rule: Rule) -> str:
+    return ERROR_TEXT.capitalize() if rule.code in ERROR_CODES else _FIX.get(rule.fix, rule.fix)
 
 
 def main(argv: list[str]) -> int:

@@ -386,8 +386,12 @@ def test_check_and_json_output(tmp_path: Path) -> None:
     path.write_bytes(data)
     outcome = CliRunner().invoke(main, ["--check", "--output-format", "json", str(path)])
     assert outcome.exit_code == 1
-    rows = json.loads(outcome.output)
+    rows = json.loads(outcome.output)["findings"]
     assert {row["cell"] for row in rows} == {1, 2}
+    text = data.decode().splitlines()
+    for row in rows:  # the notebook file's own line holds the cell's code at that column
+        at = text[row["file_line"] - 1][row["file_column"] - 1:]
+        assert at.startswith(("from", "model", "LlamaForSampling")), at
     assert path.read_bytes() == data
 
 

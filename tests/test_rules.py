@@ -52,7 +52,8 @@ def test_registry_is_well_formed() -> None:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
         assert rule.fix in ("fix", "manual", "sometimes"), rule.code
         assert rule.summary and rule.description, rule.code
-        assert rule.anchor == f"docs/rules.md#{rule.code.lower()}"
+        assert rule.anchor == rule.code.lower() and rule.url(None) is None
+        assert rule.url("https://example.org/rules.md") == f"https://example.org/rules.md#{rule.anchor}"
 
 
 def test_every_code_in_the_sources_is_registered_and_documented() -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-#: Where the rules are documented; each rule's link is this page plus ``#tnxnnn``.
-DOCS_URL = "docs/rules.md"
+#: The page of this repository that documents the rules (generated from this table); each rule
+#: is its section ``#tnxnnn``. Output never links to it by this relative path, which leads
+#: nowhere outside a checkout: a link is printed only when ``docs-url`` names where the page is
+#: published (see :func:`rule_url`).
+DOCS_PAGE = "docs/rules.md"
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,41 @@ class Rule:
 
     @property
     def anchor(self) -> str:
-        """The docs link of the rule (its section of ``docs/rules.md``)."""
-        return f"{DOCS_URL}#{self.code.lower()}"
+        """The rule's section of the rules page (``tnx303``)."""
+        return self.code.lower()
+
+    def url(self, docs_url: str | None) -> str | None:
+        """The rule's link on the published rules page ``docs_url``; None without one."""
+        return f"{docs_url.split('#')[0]}#{self.anchor}" if docs_url else None
+
+    @property
+    def help(self) -> str:
+        """The rule's full help, as ``--explain`` prints it and JSON and SARIF carry it."""
+        happens = ERROR_TEXT if self.code in ERROR_CODES else FIX_TEXT.get(self.fix, self.fix)
+        parts = [f"{self.code} ({self.name}): {self.summary}.", f"What happens: {happens}.",
+                 self.description]
+        if self.before:
+            parts.append("Before:\n" + _indent(self.before))
+        if self.after:
+            parts.append("After:\n" + _indent(self.after))
+        return "\n\n".join(parts)
+
+
+#: What each fix kind means for the user.
+FIX_TEXT = {
+    "fix": "migrated automatically",
+    "manual": "needs a person (a # TODO(tnx2nxdi) marker is left in the code)",
+    "sometimes": "migrated automatically, or left for a person depending on the code",
+}
+
+
+#: Codes that report a file the run could not migrate (exit code 2), not a finding in it.
+ERROR_CODES = frozenset({"TNX998", "TNX999"})
+ERROR_TEXT = "the file is left as it is, no marker is written, and the run exits 2"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 RULES: tuple[Rule, ...] = (
@@ -292,6 +328,14 @@ RULES: tuple[Rule, ...] = (
         "Raised for every TNx name still imported and used after migration, so a file that "
         "still depends on TNx is never reported clean.",
         "from transformers_neuronx import dtypes", "# TODO(tnx2nxdi): TNX990 ...",
+    ),
+    Rule(
+        "TNX998", "parse-error", "The file is not valid Python; left untouched", "manual",
+        "The file (or a notebook cell) passed the byte screen, so it mentions TNx, but Python's "
+        "own parser rejects it: the finding gives the parser's message at the parser's line and "
+        "column, the file is left as it is and the run exits 2. A file that never mentions TNx "
+        "is not parsed at all, so its syntax errors are not reported (tnx2nxdi is not a linter).",
+        "", "",
     ),
     Rule(
         "TNX999", "migration-failed", "The migrated code did not compile; file left untouched",

@@ -26,6 +26,9 @@ from tnx2nxdi.findings import Finding
 from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
 
+#: The rule of files that are not valid Python.
+PARSE_ERROR = "TNX998"
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -33,6 +36,8 @@ class Migration:
     findings: tuple[Finding, ...]
     #: Set when the source could not be migrated (it is then returned unchanged).
     error: str | None = None
+    #: The error as a finding with a position (a TNX998 parse error), when it has one.
+    error_finding: Finding | None = None
 
 
 @dataclass
@@ -60,14 +65,22 @@ class Steps:
 def migrate_source(
     source: str, options: Options, steps: Steps, path: str | None = None
 ) -> Migration:
-    if _nested_too_deeply(source):
-        return Migration(source, (), "cannot parse: the code is nested too deeply")
+    rejected = _python_syntax_error(source)
+    if rejected is _NESTED:
+        return Migration(source, (), NESTED)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return Migration(source, (), f"cannot parse: line {error.raw_line}: {error.message}")
+        if isinstance(rejected, SyntaxError):
+            return _syntax_error(source, rejected)
+        return _parse_error(source, f"LibCST cannot parse this: {error.message}",
+                            error.raw_line, error.raw_column + 1)
     except RecursionError:
-        return Migration(source, (), "cannot parse: the code is nested too deeply")
+        return Migration(source, (), NESTED)
+    if isinstance(rejected, SyntaxError):  # e.g. PEP 695 syntax read by an older Python
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return _syntax_error(source, rejected, f" (this Python, {version}, cannot compile the "
+                                               "file, so its migration cannot be checked)")
     try:
         return _migrate_module(module, source, options, steps, path)
     except RecursionError:
@@ -108,10 +121,13 @@ def _migrate_module(
     try:
         _compile_quietly(code, "<migrated>")
     except (SyntaxError, ValueError, RecursionError) as error:
+        try:  # the parser lets some errors through that compiling finds ('return' outside def)
+            _compile_quietly(source, "<input>")
+        except SyntaxError as own:
+            return _syntax_error(source, own)
+        except (ValueError, RecursionError, MemoryError):
+            pass
         message = f"TNX999 internal error: the migration did not compile ({error}); unchanged"
-        if _python_rejects(source):  # e.g. PEP 695 syntax read by an older Python
-            message = (f"this Python ({sys.version_info[0]}.{sys.version_info[1]}) cannot "
-                       f"compile the file, so its migration cannot be checked; unchanged")
         return Migration(source, (), message)
     produced = {marker_text(f.code, f.message) for f in pending if f.marker}
     # One config shared by two models gives each the same finding at the same place: once.
@@ -119,26 +135,64 @@ def _migrate_module(
     return Migration(code, (*ordered, *_earlier_markers(source, produced)))
 
 
-def _nested_too_deeply(source: str) -> bool:
-    """LibCST's native parser overflows the C stack (the process dies) on code nested a few
-    thousand levels deep; CPython's own parser refuses such code cleanly, so it is asked first."""
+#: The one-line error of code nested beyond what the parsers can take.
+NESTED = "cannot parse: the code is nested too deeply"
+_NESTED = object()
+#: Python 3.10's parser builds trees of any depth, which LibCST's native parser then takes
+#: minutes over or dies on (its time grows with the square of the depth); newer Pythons refuse
+#: them themselves. Deeper than this is refused on 3.10 as it is on 3.11.
+_MAX_DEPTH_310 = 2000
+
+
+def _python_syntax_error(source: str) -> SyntaxError | object | None:
+    """What CPython's own parser says of ``source``: None (it parses), its SyntaxError, or
+    ``_NESTED``. LibCST's native parser overflows the C stack (the process dies) on code nested
+    a few thousand levels deep; CPython refuses such code cleanly, so it is asked first."""
     try:
-        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
-        return True
+        return _NESTED
     except SyntaxError as error:
-        return "too many nested" in str(error.msg) or "too complex" in str(error.msg)
+        if "too many nested" in str(error.msg) or "too complex" in str(error.msg):
+            return _NESTED
+        return error
     except ValueError:  # NUL bytes: LibCST reports them
-        return False
+        return None
+    if sys.version_info < (3, 11) and _deeper_than(tree, _MAX_DEPTH_310):
+        return _NESTED
+    return None
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return False
 
 
-def _python_rejects(source: str) -> bool:
-    try:
-        _compile_quietly(source, "<input>", ast.PyCF_ONLY_AST)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
-    return False
+def _syntax_error(source: str, error: SyntaxError, note: str = "") -> Migration:
+    line = error.lineno or 1
+    column = error.offset or 1
+    end_line = getattr(error, "end_lineno", None)
+    end_column = getattr(error, "end_offset", None)
+    if end_line is None or end_column is None or (end_line, end_column) <= (line, column):
+        end_line = end_column = None
+    return _parse_error(source, f"{error.msg}{note}", line, column, end_line, end_column)
+
+
+def _parse_error(source: str, message: str, line: int, column: int,
+                 end_line: int | None = None, end_column: int | None = None) -> Migration:
+    """A file that does not parse: TNX998 at the position the parser gave, and the one-line
+    error that makes the run exit 2."""
+    finding = Finding(PARSE_ERROR, message, max(1, line), max(1, column), fixed=False,
+                      end_line=end_line, end_column=end_column)
+    return Migration(source, (), f"cannot parse: {message} (line {finding.line}, column "
+                                 f"{finding.column})", finding)
 
 
 def _compile_quietly(source: str, filename: str, flags: int = 0) -> None:
