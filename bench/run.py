@@ -1,4 +1,4 @@
-"""The tnx2nxdi benchmark (issue 8): wall time, throughput and peak memory against two floors.
+"""The tnx2nxdi benchmark: wall time, throughput and peak memory against two floors.
 
     python bench/run.py               # every scenario, 3 repeats each (about 3 minutes on 2 cores)
     python bench/run.py --quick       # smaller trees, 1 repeat: a smoke test of the benchmark

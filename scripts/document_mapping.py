@@ -70,13 +70,13 @@ def _families() -> str:
 
 def _releases() -> str:
     lines = ["## Release differences (`--target-version`)", "",
+             f"Every NxDI keyword tnx2nxdi writes has the same name in NxDI "
+             f"{m.TARGET_VERSIONS[0]}-{m.TARGET_VERSIONS[-1]}, so the target release changes "
+             "only these defaults:", "",
              "| NxDI keyword | default by release |", "|---|---|"]
     for keyword, table in m.VERSIONED_DEFAULTS.items():
         steps = ", ".join(f"{since}+: `{value!r}`" for since, value in table)
         lines.append(f"| `{keyword}` | {steps} |")
-    for keyword, names in m.VERSIONED_NAMES.items():
-        steps = ", ".join(f"{since}+: `{name}`" for since, name in names)
-        lines.append(f"| `{keyword}` (spelling) | {steps} |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tnx2nxdi.rules import ERROR_CODES, ERROR_TEXT, RULES, Rule
+from tnx2nxdi.rules import ERROR_CODES, ERROR_TEXT, EXAMPLE_KINDS, FIX_KINDS, RULES, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "rules.md"
@@ -25,11 +25,8 @@ _GROUPS = (
     ("TNX6", "vLLM"),
     ("TNX9", "Manual work"),
 )
-_FIX = {
-    "fix": "migrated automatically",
-    "manual": "needs a person (a `# TODO(tnx2nxdi)` marker is left in the code)",
-    "sometimes": "migrated automatically, or left for a person depending on the code",
-}
+#: The code-block language of each kind of example.
+_FENCE = {"python": "python", "notebook": "python", "shell": "sh"}
 
 
 def render() -> str:
@@ -70,15 +67,18 @@ def _section(rule: Rule) -> list[str]:
         "\n",
         f"{rule.description}\n",
     ]
+    fence = _FENCE[rule.kind]
     if rule.before:
-        out += ["\n", "Before:\n", "\n", "```python\n", rule.before + "\n", "```\n"]
+        out += ["\n", f"Before ({EXAMPLE_KINDS[rule.kind]}):\n", "\n", f"```{fence}\n",
+                rule.before, "```\n"]
     if rule.after:
-        out += ["\n", "After:\n", "\n", "```python\n", rule.after + "\n", "```\n"]
+        out += ["\n", "After (what tnx2nxdi writes):\n", "\n", f"```{fence}\n", rule.after,
+                "```\n"]
     return out
 
 
 def _happens(rule: Rule) -> str:
-    return ERROR_TEXT.capitalize() if rule.code in ERROR_CODES else _FIX.get(rule.fix, rule.fix)
+    return ERROR_TEXT.capitalize() if rule.code in ERROR_CODES else FIX_KINDS[rule.fix]
 
 
 def main(argv: list[str]) -> int:

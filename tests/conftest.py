@@ -5,8 +5,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-# Property and generated-program tests (issue 9). "ci" (the default) keeps the suite to a couple of
-# minutes on 2 cores; HYPOTHESIS_PROFILE=thorough tries ten times as many programs per test.
+# Property and generated-program tests (docs/reliability.md). "ci" (the default) keeps the suite
+# to a couple of minutes on 2 cores; HYPOTHESIS_PROFILE=thorough tries ten times as many programs
+# per test.
 settings.register_profile(
     "ci",
     max_examples=100,

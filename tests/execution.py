@@ -24,8 +24,8 @@ FAKES = Path(__file__).resolve().parent / "fakes"
 SIDES = {"tnx": "transformers_neuronx", "nxdi": "neuronx_distributed_inference"}
 NXDI_RELEASE_ENV = "TNX2NXDI_FAKE_NXDI_VERSION"
 NXDI_FRAMEWORK = "neuronx-distributed-inference"
-_FAKE_MODULES = ("torch", "transformers", "vllm", *SIDES.values(), "_fake_recorder",
-                 "_fake_vocab")
+_FAKE_MODULES = ("torch", "transformers", "vllm", "huggingface_hub", *SIDES.values(),
+                 "_fake_recorder", "_fake_vocab")
 _CLEARED_ENV = ("VLLM_NEURON_FRAMEWORK",)
 _FAMILY_ON_NXDI = {"mistral": "llama"}  # Mistral runs on the NxDI Llama classes
 _NOT_COMPARED_CONFIG_KEYS = frozenset({"quantized_checkpoints_path", "save_sharded_checkpoint"})
@@ -152,6 +152,8 @@ def _config_diffs(index: int, tnx: dict[str, Any], nxdi: dict[str, Any]) -> list
     diffs = []
     for key in sorted((set(tnx) | set(nxdi)) - _NOT_COMPARED_CONFIG_KEYS):
         left, right = tnx.get(key, "<unset>"), nxdi.get(key, "<unset>")
+        if left == "<unset>" and right is None:
+            continue  # an NxDI keyword passed as None asks for nothing (its default)
         if left != right:
             hint = " (NxDI would use the checkpoint dtype: pass torch_dtype explicitly)" if (
                 right == "checkpoint") else ""

@@ -1,4 +1,5 @@
-"""Assertions shared by the transform tests: migrated, unchanged, parse and fixed point."""
+"""Assertions shared by the step tests (migrated, unchanged, parse and fixed point) and the
+fixture files of every kind, run through the real pipeline."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import ast
 import textwrap
 from pathlib import Path
 
-from tnx2nxdi.findings import Finding
+from tnx2nxdi.findings import FileResult, Finding
 from tnx2nxdi.kinds.python import migrate_source
 from tnx2nxdi.options import Options
+from tnx2nxdi.runner import process_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -58,3 +60,43 @@ def render(findings: tuple[Finding, ...]) -> str:
         lines.append(f"{cell}{finding.line}:{finding.column}: {finding.code}{fixed} "
                      f"{finding.message}")
     return "".join(line + "\n" for line in lines)
+
+
+# -- fixture files of every kind ------------------------------------------------------------------
+
+#: The file kinds fixtures exist for (``tnx2nxdi.kinds.KINDS`` has a handler for each).
+FIXTURE_SUFFIXES = (".py", ".ipynb", ".sh")
+_OPTIONS_PREFIX = "# tnx2nxdi-options:"
+
+
+def fixture_files(role: str) -> list[Path]:
+    """``fixtures/<concern>/<case>.<role>.<ext>`` of every kind (role: "in", "out" or "noop")."""
+    return sorted(
+        path for suffix in FIXTURE_SUFFIXES for path in FIXTURES.glob(f"*/*.{role}{suffix}")
+    )
+
+
+def fixture_options(path: Path) -> dict[str, str]:
+    """A first-line comment ``# tnx2nxdi-options: target_version=2.22`` sets options."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].startswith(_OPTIONS_PREFIX):
+        return {}
+    pairs = (item.split("=", 1) for item in lines[0][len(_OPTIONS_PREFIX):].split())
+    return dict(pairs)
+
+
+def fixture_partner(source: Path, role: str) -> Path:
+    """The ``.out.<ext>`` or ``.findings.txt`` file of ``<case>.in.<ext>``."""
+    case, _, _ = source.name.partition(".")
+    return source.with_name(f"{case}.findings.txt" if role == "findings" else
+                            f"{case}.{role}{source.suffix}")
+
+
+def process_fixture(path: Path, data: bytes | None = None) -> tuple[FileResult, bytes]:
+    """The real pipeline (``runner.process_bytes``) on a fixture, or on ``data`` under its name
+    and options; a fixture never fails to migrate."""
+    options = Options(**fixture_options(path))  # type: ignore[arg-type]
+    result, new_data = process_bytes(path.read_bytes() if data is None else data, options,
+                                     str(path))
+    assert result.error is None, result.error
+    return result, new_data

@@ -22,7 +22,7 @@ TNX = (
 CLEAN = "print('no TNx here')\n"
 DROPS_OPTION = (
     "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
-    "nc = NeuronConfig(attention_layout='BSH')\n"
+    "nc = NeuronConfig(output_all_logits=True)\n"
     "model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
 )
 
@@ -86,7 +86,7 @@ def test_findings_that_need_a_person_exit_1_even_with_exit_zero_flag(tmp_path: P
     path.write_text(DROPS_OPTION)
     result = invoke("--exit-zero-even-if-changed", str(path))
     assert result.exit_code == 1
-    assert f"{path}:2:19: TNX303 attention_layout='BSH' has no NxDI equivalent" in result.output
+    assert f"{path}:2:19: TNX303 output_all_logits=True has no NxDI equivalent" in result.output
 
 
 def test_exit_zero_even_if_changed(tree: Path) -> None:
@@ -190,7 +190,7 @@ def test_ignore_suppresses_findings_and_markers(tmp_path: Path) -> None:
     assert "TODO(tnx2nxdi)" not in path.read_text()
 
 
-# -- issue 6: reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ------------
+# -- reports, colors, exclusion, rules, the never-a-false-all-clear guarantee ---------------------
 
 
 def test_markdown_report_for_a_pull_request(tree: Path) -> None:
@@ -262,14 +262,22 @@ def test_list_rules_covers_the_registry() -> None:
 def test_explain_prints_before_after_and_the_docs_link() -> None:
     result = invoke("--explain", "TNX303")
     assert result.exit_code == 0
-    assert "Before:\n    NeuronConfig(attention_layout='BSH')" in result.output
+    assert ("Before (a Python program):\n"
+            "    from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+            "\n"
+            '    neuron_config = NeuronConfig(output_all_logits=True)\n') in result.output
     assert "After:\n" in result.output
+    assert "    # TODO(tnx2nxdi): TNX303 output_all_logits=" in result.output
+    notebook = invoke("--explain", "TNX102").output
+    assert "Before (a notebook code cell):\n    %pip install" in notebook
     assert "Docs:" not in result.output  # no link that leads nowhere
     assert "What happens: migrated automatically, or left for a person" in result.output
     linked = invoke("--explain", "TNX303", "--docs-url", "https://example.org/rules.md")
     assert linked.output.rstrip().endswith("Docs: https://example.org/rules.md#tnx303")
     bad = invoke("--explain", "TNX303", "--docs-url", "docs/rules.md")
     assert bad.exit_code == 2 and "absolute" in bad.output
+    parse = invoke("--explain", "TNX998").output
+    assert "What happens: the file is left as it is, no marker is written" in parse
     unknown = invoke("--explain", "TNX7")
     assert unknown.exit_code == 2 and "--list-rules" in unknown.output
 

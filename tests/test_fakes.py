@@ -14,7 +14,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     from execution import compare, requested, run_program
 
 # The migration guide's Llama example (TNx side). The guide passes a bare NeuronConfig(), but
-# save(sharded_weights=True) asserts on_device_embedding=True (tnx_api.md §4.1, §6.3).
+# save(sharded_weights=True) asserts on_device_embedding=True (TNx base.py save).
 TNX_GUIDE = """
 from transformers_neuronx import LlamaForSampling, NeuronConfig
 
@@ -35,7 +35,7 @@ from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_confi
 
 model_path = 'openlm-research/open_llama_3b'
 neuron_config = NeuronConfig(batch_size=1, {tp}seq_len=128, torch_dtype=torch.float32,
-                             save_sharded_checkpoint=True)
+                             enable_bucketing=True, save_sharded_checkpoint=True)
 config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config(model_path))
 model = NeuronLlamaForCausalLM(model_path, config)
 model.compile('llama-artifacts')
@@ -72,7 +72,8 @@ def test_guide_example_and_faithful_migration_compare_equal(tmp_path: Path) -> N
     nxdi = run_program(NXDI_FAITHFUL, "nxdi", tmp_path=tmp_path)
     assert [e["kind"] for e in tnx] == ["model_init", "compile", "load", "save"]
     assert [e["kind"] for e in nxdi] == ["model_init", "compile"]
-    expected = {"tp_degree": 8, "batch_size": 1, "seq_len": 128, "torch_dtype": "float32"}
+    expected = {"tp_degree": 8, "batch_size": 1, "seq_len": 128, "torch_dtype": "float32",
+                "enable_bucketing": True}
     assert tnx[0]["config"] == expected
     assert nxdi[0]["config"] == {**expected, "save_sharded_checkpoint": True}
     assert compare(tnx, nxdi) == []
@@ -274,6 +275,7 @@ m = tnx.LlamaForSampling.from_pretrained('/m/llama', batch_size=4, tp_degree=8, 
         "enable_bucketing": True, "fused_qkv": True, "is_continuous_batching": True,
         "max_batch_size": 4, "tkg_batch_size": 4, "quantized": True,
         "quantization_dtype": "int8", "quantization_type": "per_channel_symmetric",
+        "modules_to_not_convert": ["lm_head"], "padding_side": "right",
         "kv_cache_quant": True, "rpl_reduce_dtype": "bfloat16", "flash_decoding_enabled": True,
         "on_device_sampling_config": {"do_sample": False, "top_k": 1, "dynamic": False,
                                       "deterministic": False, "global_topk": 64},
@@ -295,7 +297,8 @@ with torch.inference_mode():
     m.sample(torch.ones(1, 8), sequence_length=256, top_k=1)
 """, tmp_path)
     nxdi = _nxdi("""
-nc = NeuronConfig(tp_degree=2, batch_size=1, seq_len=256, torch_dtype='bfloat16')
+nc = NeuronConfig(tp_degree=2, batch_size=1, seq_len=256, torch_dtype='bfloat16',
+                  enable_bucketing=True)
 cfg = LlamaInferenceConfig(nc, load_config=load_pretrained_config('/m/llama'))
 NeuronLlamaForCausalLM('/m/llama', cfg).compile('artifacts')
 model = NeuronLlamaForCausalLM('artifacts')
@@ -321,7 +324,7 @@ m.to_neuron()
     nxdi_source = """
 nc = NeuronConfig(tp_degree=32, batch_size=4, seq_len=1024, torch_dtype=torch.bfloat16,
                   token_generation_buckets=[1024], enable_bucketing=True, fused_qkv=True,
-                  %s=True, max_batch_size=4, tkg_batch_size=4,
+                  %s=True, max_batch_size=4, tkg_batch_size=4, padding_side="right",
                   on_device_sampling_config=OnDeviceSamplingConfig(top_k=1))
 cfg = LlamaInferenceConfig(nc, load_config=load_pretrained_config('/m/llama'))
 NeuronLlamaForCausalLM('/m/llama', cfg).compile('out')
@@ -338,7 +341,7 @@ m.to_neuron()
 m.sample(torch.ones(1, 8), sequence_length=200, top_k=50, top_p=0.9, temperature=0.8)
 """, tmp_path)
     nxdi_source = """
-nc = NeuronConfig(tp_degree=2, seq_len=256, torch_dtype=torch.float16)
+nc = NeuronConfig(tp_degree=2, seq_len=256, torch_dtype=torch.float16, enable_bucketing=True)
 cfg = LlamaInferenceConfig(nc, load_config=load_pretrained_config('/m/mistral'))
 model = NeuronLlamaForCausalLM('/m/mistral', cfg)
 model.compile('out')

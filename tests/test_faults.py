@@ -3,7 +3,7 @@
 Disk full, permission denied, read-only files, vanished directories and Ctrl-C are simulated by
 monkeypatching the few OS calls the atomic write makes (tests run as root in CI containers, where
 chmod alone cannot deny anything). Also: each file is processed once however it is named, and a
-walk never follows symlinks out of the directories it was given (issue 9).
+walk never follows symlinks out of the directories it was given (docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Differential test over generated TNx programs (issue 9, design §7.2).
+"""Differential test over generated TNx programs (docs/reliability.md).
 
 Each program from ``tests/tnx_programs.py`` runs on the fake TNx as written; its migration must
 compile, be a fixed point, and run on the strict fake NxDI asking for the same model family,
@@ -112,11 +112,13 @@ def _padding(program: Program) -> str | None:
         return "right"  # TNx NeuronConfig forces it
     if "padding_side" in options:
         return str(eval(options["padding_side"]))  # a literal the generator wrote
-    # Either deprecated flag set to True means right padding (TNx ORs them, tnx_api.md §5.1);
-    # set to False they say no more than leaving them out (TNx's default, left, which the tool
-    # deliberately does not carry over: the mapping's padding_side note).
+    # Either deprecated flag set to True means right padding (as the fake TNx config.py reads it);
+    # set to False they say no more than leaving them out.
     flags = [options[name] for name in ("lhs_aligned", "use_2d_cache_ids") if name in options]
-    return "right" if "True" in flags else None
+    if "True" in flags:
+        return "right"
+    # Otherwise TNx pads on the left, which matters once a batch holds several prompts.
+    return "left" if program.batch_size > 1 else None
 
 
 def _set_to_none(program: Program) -> set[str]:
@@ -159,9 +161,6 @@ def _normalized(
         for config in (theirs, theirs.get("on_device_sampling_config") or {}):
             for key in [k for k, v in config.items() if v is None and k in nulled]:
                 del config[key]
-        for key in set(ours) - set(theirs):
-            if key in nxdi_defaults():
-                theirs[key] = nxdi_defaults()[key]
         padding = _padding(program)
         ours.pop("padding_side", None)
         if padding is None:
@@ -169,6 +168,9 @@ def _normalized(
         else:
             ours["padding_side"] = padding
             theirs.setdefault("padding_side", nxdi_defaults()["padding_side"])
+        for key in set(ours) - set(theirs):
+            if key in nxdi_defaults():
+                theirs[key] = nxdi_defaults()[key]
     return tnx, nxdi
 
 
@@ -192,7 +194,8 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
         sides = {side: Path(directory, side) for side in ("tnx", "nxdi")}
         for path in sides.values():
             (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
-        tnx = run_program(source, "tnx", tmp_path=sides["tnx"])
+        # The TNx side states its request in the target release's NxDI words.
+        tnx = run_program(source, "tnx", tmp_path=sides["tnx"], nxdi_version=target)
         migration = _migrate(source, Options(target_version=target))
         note(migration.code)
         manual = sorted({f.code for f in migration.findings if not f.fixed})

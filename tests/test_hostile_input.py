@@ -1,5 +1,5 @@
 """Hostile or odd input: each gives a clear one-line error or a correct result, never a crash,
-and a file that cannot be migrated is left byte for byte as it was (issue 9).
+and a file that cannot be migrated is left byte for byte as it was (docs/reliability.md).
 
 Every case runs the real command (click's CliRunner) on real files in a temporary directory.
 """

@@ -6,20 +6,18 @@ from __future__ import annotations
 from tests.helpers import migrate
 from tnx2nxdi.findings import Finding
 
-GQA_CONFIG = (
-    "from transformers_neuronx import GQA, LlamaForSampling, NeuronConfig\n"
+CONFIG = (
+    "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
     "neuron_config = NeuronConfig(\n"
     "    fuse_qkv=True,\n"
-    "    group_query_attention=GQA.REPLICATED_HEADS,\n"
+    "    output_all_logits=True,\n"
     ")\n"
     "model = LlamaForSampling.from_pretrained(\n"
     "    '/m/llama', tp_degree=8, neuron_config=neuron_config\n"
     ")\n"
 )
-GQA_MARKER = (
-    "# TODO(tnx2nxdi): TNX303 group_query_attention=GQA.REPLICATED_HEADS has no NxDI "
-    "equivalent: NxDI chooses the GQA sharding itself; removed\n"
-)
+DROPPED = "has no NxDI equivalent: NxDI's output_logits is not the same feature; removed"
+MARKER = f"# TODO(tnx2nxdi): TNX303 output_all_logits=True {DROPPED}\n"
 
 
 def _at(findings: tuple[Finding, ...], code: str) -> list[tuple[int, int, int | None, int | None]]:
@@ -27,15 +25,15 @@ def _at(findings: tuple[Finding, ...], code: str) -> list[tuple[int, int, int | 
 
 
 def test_a_dropped_option_points_at_its_keyword_from_start_to_end_of_value() -> None:
-    code, findings = migrate(GQA_CONFIG)
-    assert _at(findings, "TNX303") == [(4, 5, 4, 47)]
+    code, findings = migrate(CONFIG)
+    assert _at(findings, "TNX303") == [(4, 5, 4, 27)]
     # The config statement is merged into the construction: the marker goes above the merged
     # NeuronConfig, where the option would have been.
-    assert GQA_MARKER + "neuron_config = NeuronConfig(\n" in code
+    assert MARKER + "neuron_config = NeuronConfig(\n" in code
 
 
 def test_the_construction_points_at_its_call() -> None:
-    _, findings = migrate(GQA_CONFIG)
+    _, findings = migrate(CONFIG)
     assert _at(findings, "TNX201") == [(6, 9, 8, 2)]
 
 
@@ -86,19 +84,19 @@ def test_crlf_source() -> None:
 
 
 def test_statement_findings_span_the_statement() -> None:
-    _, findings = migrate(GQA_CONFIG)
-    assert _at(findings, "TNX101") == [(1, 1, 1, 69)]
+    _, findings = migrate(CONFIG)
+    assert _at(findings, "TNX101") == [(1, 1, 1, 64)]
 
 
 def test_a_config_shared_by_two_models_reports_its_option_once_and_marks_both() -> None:
     code, findings = migrate(
         "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
-        "shared = NeuronConfig(attention_layout='BSH')\n"
+        "shared = NeuronConfig(output_all_logits=True)\n"
         "a = LlamaForSampling.from_pretrained('/m/a', neuron_config=shared)\n"
         "b = LlamaForSampling.from_pretrained('/m/b', neuron_config=shared)\n"
     )
     assert _at(findings, "TNX303") == [(2, 23, 2, 45)]
-    assert code.count("# TODO(tnx2nxdi): TNX303 attention_layout='BSH'") == 2
+    assert code.count("# TODO(tnx2nxdi): TNX303 output_all_logits=True") == 2
 
 
 def test_a_kept_config_statement_gets_the_marker_of_its_option() -> None:
@@ -106,42 +104,36 @@ def test_a_kept_config_statement_gets_the_marker_of_its_option() -> None:
     option it is about."""
     code, findings = migrate(
         "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
-        "nc = NeuronConfig(attention_layout='BSH')\n"
+        "nc = NeuronConfig(output_all_logits=True)\n"
         "print(nc)\n"
         "model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
     )
     assert _at(findings, "TNX303") == [(2, 19, 2, 41)]
-    assert ("# TODO(tnx2nxdi): TNX303 attention_layout='BSH' has no NxDI equivalent: NxDI always "
-            "uses the BHSD layout; removed\nnc = NeuronConfig(attention_layout='BSH')\n") in code
+    assert (f"# TODO(tnx2nxdi): TNX303 output_all_logits=True {DROPPED}\n"
+            "nc = NeuronConfig(output_all_logits=True)\n") in code
 
 
 def test_a_merged_config_marks_the_block_it_moved_into() -> None:
     code, findings = migrate(
         "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
-        "nc = NeuronConfig(attention_layout='BSH')\n"
+        "nc = NeuronConfig(output_all_logits=True)\n"
         "if True:\n"
         "    model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
     )
     assert _at(findings, "TNX303") == [(2, 19, 2, 41)]
-    assert code.endswith(
-        "if True:\n    # TODO(tnx2nxdi): TNX303 attention_layout='BSH' has no NxDI equivalent: "
-        "NxDI always uses the BHSD layout; removed\n    nc = NeuronConfig(batch_size=1, "
-        "tp_degree=2, seq_len=2048, torch_dtype=torch.float32)\n"
-        "    config = LlamaInferenceConfig(nc, load_config=load_pretrained_config('/m/llama'))\n"
-        "    model = NeuronLlamaForCausalLM('/m/llama', config)\n"
-    )
+    assert f"if True:\n    # TODO(tnx2nxdi): TNX303 output_all_logits=True {DROPPED}\n" in code
+    assert "\n    nc = NeuronConfig(\n" in code or "\n    nc = NeuronConfig(batch" in code
 
 
-def test_a_finding_about_a_node_the_steps_built_falls_back_to_its_statement() -> None:
+def test_a_finding_about_a_node_the_steps_built_falls_back_to_its_anchor() -> None:
     """A JSON override is translated as a dict the steps build: its findings point at the
-    statement holding the string."""
+    keyword holding the string."""
     code, findings = migrate(
         "import os\n"
         "from vllm import LLM\n"
         "os.environ['VLLM_NEURON_FRAMEWORK'] = 'transformers-neuronx'\n"
         "llm = LLM(model='/m/llama', device='neuron',\n"
-        "          override_neuron_config='{\"attention_layout\": \"BSH\"}')\n"
+        "          override_neuron_config='{\"output_all_logits\": true}')\n"
     )
-    dropped = [f for f in findings if f.code == "TNX303"]
-    assert dropped and all(f.line == 4 for f in dropped), findings
-    assert "# TODO(tnx2nxdi): TNX303" in code
+    assert _at(findings, "TNX303") == [(5, 11, 5, 63)]
+    assert f"# TODO(tnx2nxdi): TNX303 output_all_logits=True {DROPPED}\nllm = LLM(" in code

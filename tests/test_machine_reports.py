@@ -89,7 +89,7 @@ def test_sarif_has_what_github_code_scanning_reads(project: Path) -> None:
 
 
 def test_sarif_notebook_results_point_at_the_notebook_file_line(project: Path) -> None:
-    document = _run("--output-format", "sarif")
+    document = _run("--output-format", "sarif", "--show-fixes")
     text = (project / "llama_sampling.ipynb").read_text().splitlines()
     notebook = [r for r in document["runs"][0]["results"]
                 if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -99,7 +99,10 @@ def test_sarif_notebook_results_point_at_the_notebook_file_line(project: Path) -
     line = text[region["startLine"] - 1]
     assert line[region["startColumn"] - 1:].startswith('attention_layout=\\"BSH\\"')
     assert dropped["message"]["text"].startswith("cell 4, line 4: attention_layout=")
-    assert dropped["properties"]["cell"] == 4
+    assert dropped["properties"]["cell"] == 4 and dropped["level"] == "note"
+    pip = next(r for r in notebook if r["ruleId"] == "TNX102")
+    region = pip["locations"][0]["physicalLocation"]["region"]
+    assert text[region["startLine"] - 1][region["startColumn"] - 1:].startswith('%pip install')
 
 
 def test_json_is_valid_against_its_documented_schema(project: Path) -> None:

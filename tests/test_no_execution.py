@@ -1,5 +1,5 @@
 """The tool never executes, imports or evaluates user code, and writes only the files it was given
-or found (issue 9; docs/reliability.md).
+or found (docs/reliability.md).
 
 Two kinds of evidence: runs over a tree whose every file would leave a trace (a sentinel file)
 if it were executed or imported, including modules that shadow the tool's own dependencies; and a

@@ -1,10 +1,9 @@
-"""Notebooks (issue 7): code cells migrate as one program, each cell keeps its own text, IPython
-lines survive untouched, and the written file differs from the original only in the ``source``
-of changed cells.
+"""Notebooks (docs/notebooks.md): code cells migrate as one program, each cell keeps its own
+text, IPython lines survive untouched, and the written file differs from the original only in
+the ``source`` of changed cells.
 
-Fixture pairs live in ``fixtures/notebooks/``: ``<case>.in.ipynb`` becomes ``<case>.out.ipynb``
-with the findings of ``<case>.findings.txt``; ``<case>.noop.ipynb`` stays byte-identical.
-``pytest --update-fixtures`` rewrites the expectations (then read them).
+The fixture pairs in ``fixtures/notebooks/`` run with every other kind's in
+``tests/test_fixtures.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.execution import compare, requested, run_program
-from tests.helpers import FIXTURES, render
+from tests.helpers import FIXTURES
 from tests.test_precommit import _git, hook_repo, try_repo  # noqa: F401 (hook_repo: a fixture)
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import FileResult
@@ -33,14 +32,8 @@ from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes
 
 NOTEBOOKS = FIXTURES / "notebooks"
-PAIRS = sorted(NOTEBOOKS.glob("*.in.ipynb"))
-NOOPS = sorted(NOTEBOOKS.glob("*.noop.ipynb"))
 #: Pairs whose code cells run against the fakes (the others still need a person).
 EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources")
-
-
-def _case(path: Path) -> str:
-    return path.name.split(".")[0]
 
 
 def migrate_bytes(data: bytes, name: str = "notebook.ipynb", **options: Any) -> FileResult:
@@ -64,43 +57,7 @@ def _without_sources(text: str) -> dict[str, Any]:
     return notebook
 
 
-# -- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("source", PAIRS, ids=_case)
-def test_notebook_pair(source: Path, update_fixtures: bool) -> None:
-    expected = source.with_name(source.name.replace(".in.ipynb", ".out.ipynb"))
-    findings_file = source.with_name(source.name.replace(".in.ipynb", ".findings.txt"))
-    data = source.read_bytes()
-    new_data = _written(data)
-    result = migrate_bytes(data)
-    if update_fixtures:
-        expected.write_bytes(new_data)
-        findings_file.write_text(render(result.findings))
-    assert new_data == expected.read_bytes()
-    assert render(result.findings) == findings_file.read_text()
-    assert new_data != data, "a pair must change something; use .noop.ipynb otherwise"
-    # A fixed point: the second run writes nothing and finds only what still needs a person.
-    assert _written(new_data) == new_data
-    again = migrate_bytes(new_data)
-    assert [f for f in again.findings if f.fixed] == []
-    # Still a valid notebook, and nothing but code-cell sources changed.
-    nbformat.validate(json.loads(new_data))
-    assert _without_sources(new_data.decode()) == _without_sources(data.decode())
-    old_cells = json.loads(data)["cells"]
-    for old, new in zip(old_cells, json.loads(new_data)["cells"], strict=True):
-        if old["cell_type"] != "code":
-            assert new["source"] == old["source"]
-
-
-@pytest.mark.parametrize("source", NOOPS, ids=_case)
-def test_notebook_noop(source: Path) -> None:
-    data = source.read_bytes()
-    result, new_data = process_bytes(data, Options(), source.name)
-    assert result.error is None
-    assert new_data == data
-    assert not result.changed
-    assert [f for f in result.findings if f.fixed] == []
+# -- layout -------------------------------------------------------------------------------------
 
 
 def test_jupyter_layout_is_kept_exactly() -> None:

@@ -37,6 +37,9 @@ def _copy(paths: list[Path], root: Path) -> list[Path]:
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy)
         copies.append(copy)
+        checkpoints = path.parent / "checkpoints"  # what a fixture reads next to itself
+        if checkpoints.is_dir() and not (copy.parent / "checkpoints").exists():
+            shutil.copytree(checkpoints, copy.parent / "checkpoints")
     return copies
 
 

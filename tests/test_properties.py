@@ -1,4 +1,4 @@
-"""Property tests (issue 9, design §7.3): on generated Python programs the tool never crashes,
+"""Property tests (docs/reliability.md): on generated Python programs the tool never crashes,
 leaves code without TNx byte-identical, and a second run changes nothing.
 
 Programs come from hypothesmith: ``from_grammar()`` writes text from CPython's grammar (odd

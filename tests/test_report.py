@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import click
 
 from tnx2nxdi import report
 from tnx2nxdi.findings import FileResult, Finding, RunResult
+from tnx2nxdi.options import OutputFormat
 
 PARSE = Finding("TNX998", "invalid syntax", 2, 7, fixed=False, end_line=2, end_column=9)
 DOCS = "https://example.org/tnx2nxdi/docs/rules.md"
@@ -184,3 +186,7 @@ def test_summary_names_the_suffixes_it_looked_for() -> None:
     assert report.summary(RunResult(), "write") == (
         "No files to migrate (no .py, .ipynb, .sh files found)."
     )
+
+
+def test_the_output_format_type_lists_the_formats() -> None:
+    assert get_args(OutputFormat) == report.OUTPUT_FORMATS

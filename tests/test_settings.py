@@ -13,7 +13,7 @@ from tnx2nxdi.options import Options
 
 DROPS_OPTION = (
     "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
-    "nc = NeuronConfig(attention_layout='BSH')\n"
+    "nc = NeuronConfig(output_all_logits=True)\n"
     "model = LlamaForSampling.from_pretrained('/m/llama', neuron_config=nc)\n"
 )
 TNX = (
@@ -93,7 +93,7 @@ def test_configured_ignore_applies_and_the_flag_wins(tmp_path: Path) -> None:
     quiet = CliRunner().invoke(main, ["--check", str(package)])
     assert "TNX303" not in quiet.output
     loud = CliRunner().invoke(main, ["--check", "--ignore", "TNX902", str(package)])
-    assert "TNX303 attention_layout='BSH'" in loud.output
+    assert "TNX303 output_all_logits=True" in loud.output
 
 
 def test_configured_target_version_and_compiled_path_and_flags_win(tmp_path: Path) -> None:

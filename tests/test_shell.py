@@ -1,7 +1,6 @@
-"""Shell launch scripts: every ``fixtures/shell/<case>.in.sh`` becomes ``<case>.out.sh`` with the
-findings of ``<case>.findings.txt`` (``pytest --update-fixtures`` rewrites them; read them), every
-``.noop.sh`` stays byte-identical, outputs pass ``bash -n`` and are fixed points; plus the runner
-and the CLI on ``.sh`` files."""
+"""Shell launch scripts: where the export and the markers go, what is rewritten in place, quoting
+and heredocs, plus the runner and the CLI on ``.sh`` files. The fixture pairs in
+``fixtures/shell/`` run with every other kind's in ``tests/test_fixtures.py``."""
 
 from __future__ import annotations
 
@@ -12,16 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import FIXTURES, render
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import Finding
 from tnx2nxdi.kinds.shell import migrate_script
 from tnx2nxdi.options import Options
 from tnx2nxdi.runner import process_bytes, run
 
-SHELL = FIXTURES / "shell"
-PAIRS = sorted(SHELL.glob("*.in.sh"))
-NOOPS = sorted(SHELL.glob("*.noop.sh"))
 BASH = shutil.which("bash")
 NXDI_EXPORT = "export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference"
 
@@ -37,34 +32,6 @@ def _bash_n(text: str) -> None:
         pytest.skip("bash is not installed")
     done = subprocess.run([BASH, "-n"], input=text.encode(), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
-
-
-@pytest.mark.parametrize("source", PAIRS, ids=lambda p: p.name.split(".")[0])
-def test_shell_fixture_pair(source: Path, update_fixtures: bool) -> None:
-    expected = source.with_name(source.name.replace(".in.sh", ".out.sh"))
-    findings_file = source.with_name(source.name.replace(".in.sh", ".findings.txt"))
-    code, findings = _migrate(source.read_text())
-    if update_fixtures:
-        expected.write_text(code)
-        findings_file.write_text(render(findings))
-    assert code == expected.read_text()
-    assert render(findings) == findings_file.read_text()
-    assert code != source.read_text(), "a pair must change something; use .noop.sh otherwise"
-    _bash_n(code)
-    again, _ = _migrate(code)
-    assert again == code, "a second run changed the output"
-
-
-@pytest.mark.parametrize("source", NOOPS, ids=lambda p: p.name.split(".")[0])
-def test_shell_noop_fixture(source: Path) -> None:
-    text = source.read_text()
-    code, findings = _migrate(text)
-    assert code == text
-    assert findings == ()
-
-
-def test_there_are_shell_fixtures() -> None:
-    assert len(PAIRS) >= 3 and len(NOOPS) >= 3
 
 
 def test_export_goes_before_the_first_server_and_markers_above_the_command() -> None:

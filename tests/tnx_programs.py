@@ -1,4 +1,4 @@
-"""A hypothesis strategy that writes random but valid TNx programs (issue 9).
+"""A hypothesis strategy that writes random but valid TNx programs (docs/reliability.md).
 
 Every option comes from the mapping module (``FROM_PRETRAINED_OPTIONS``, ``NEURON_CONFIG_OPTIONS``,
 ``SUBCONFIG_OPTIONS``); ``VALUES`` says which values of each one the fake TNx accepts, and
@@ -52,13 +52,13 @@ SUBCONFIG_CLASSES: dict[str, str] = {
     "continuous_batching": "ContinuousBatchingConfig",
     "on_device_generation": "GenerationConfig",
 }
-#: Names importable from the package itself (KVCacheQuantizationConfig is not, tnx_api.md §1).
+#: Names importable from the package itself (KVCacheQuantizationConfig is not: TNx __init__.py).
 TOP_LEVEL = {"NeuronConfig", "QuantizationConfig", "ContinuousBatchingConfig", "GenerationConfig",
              *(cls for cls, _ in FAMILIES.values())}
 POSITIONS = (128, 256, 512, 1024, 2048, 4096)
 #: The directory a reloading program expects from an earlier run (the test creates it).
 SAVED_DIR = "saved-artifacts"
-#: Deprecated spellings of right padding (tnx_api.md §5.1), never drawn with padding_side.
+#: Deprecated spellings of right padding (TNx config.py), never drawn with padding_side.
 DEPRECATED_PADDING = ("lhs_aligned", "use_2d_cache_ids")
 
 _BOOL = st.booleans()

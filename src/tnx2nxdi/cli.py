@@ -1,6 +1,6 @@
 """The ``tnx2nxdi`` command: a thin click layer over :func:`tnx2nxdi.runner.run`.
 
-Exit codes (design §4): 0 nothing to change and no findings; 1 files changed or would change, or
+Exit codes (docs/usage.md): 0 nothing to change and no findings; 1 files changed or would change, or
 findings that need a person remain; 2 usage error, unreadable or unparsable input, internal error.
 No LibCST import here: ``tnx2nxdi --help`` stays instant.
 """
@@ -21,7 +21,7 @@ from click.core import ParameterSource
 from tnx2nxdi import __version__, discovery, report, rules, settings
 from tnx2nxdi.findings import RunResult
 from tnx2nxdi.mappings import TARGET_VERSIONS
-from tnx2nxdi.options import Options
+from tnx2nxdi.options import Mode, Options, OutputFormat
 
 EXIT_CLEAN, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: Ctrl-C, as shells report a process ended by SIGINT.
@@ -58,7 +58,7 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--ignore", multiple=True, callback=_codes, metavar="CODES",
               help="Do not report these rule codes or prefixes.")
 @click.option("--target-version", type=click.Choice(TARGET_VERSIONS), default=TARGET_VERSIONS[-1],
-              show_default=True, help="NxDI release whose names and defaults apply.")
+              show_default=True, help="NxDI release whose defaults apply.")
 @click.option("--compiled-model-path", metavar="PATH",
               help="Compile directory for programs that never saved one "
                    "[default: a directory named after the model].")
@@ -88,7 +88,8 @@ def _globs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.version_option(__version__, prog_name="tnx2nxdi")
 @click.pass_context
 def main(
-    ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool, output_format: str,
+    ctx: click.Context, paths: tuple[str, ...], diff: bool, check: bool,
+    output_format: OutputFormat,
     show_fixes: bool, select: frozenset[str], ignore: frozenset[str], target_version: str,
     compiled_model_path: str | None, exclude: tuple[str, ...], force_exclude: bool,
     exit_zero_even_if_changed: bool, color: str, stdin_filename: str | None, jobs: int | None,
@@ -152,7 +153,7 @@ def main(
     try:
         result = run(paths, options, progress=sys.stderr if sys.stderr.isatty() else None)
     except KeyboardInterrupt:
-        # Writes are atomic, so every file is as it was or fully migrated (issue 6).
+        # Writes are atomic, so every file is as it was or fully migrated (sources.write_atomic).
         click.echo("Interrupted: every file is either unchanged or fully migrated.", err=True)
         sys.exit(EXIT_INTERRUPTED)
     _print_run(result, options.mode, out)
@@ -172,14 +173,14 @@ def _color(choice: str) -> bool | None:
 class _Output:
     """How results are printed."""
 
-    format: str
+    format: OutputFormat
     show_fixes: bool
     color: bool | None
     quiet: bool
     verbose: bool
     docs_url: str | None
 
-    def document(self, run: RunResult, mode: str) -> str:
+    def document(self, run: RunResult, mode: Mode) -> str:
         return report.render_findings(run, self.format, show_fixes=self.show_fixes, mode=mode,
                                       docs_url=self.docs_url)
 
@@ -189,7 +190,7 @@ def _echo_diff(diff: str, use_color: bool | None, err: bool = False) -> None:
                color=use_color, err=err)
 
 
-def _print_run(result: RunResult, mode: str, out: _Output) -> None:
+def _print_run(result: RunResult, mode: Mode, out: _Output) -> None:
     """Standard output carries what was asked for: the text report, or the document of the
     output format; with --diff the diff, the text report going to stderr. JSON and markdown
     fold the diffs into their document; SARIF leaves them on stderr."""
@@ -205,7 +206,7 @@ def _print_run(result: RunResult, mode: str, out: _Output) -> None:
         out.format == "github"))
 
 
-def _print_text(result: RunResult, mode: str, out: _Output, stdin: bool = False) -> None:
+def _print_text(result: RunResult, mode: Mode, out: _Output, stdin: bool = False) -> None:
     """The text format. Findings go to stdout, except where stdout carries the diff or (for
     standard input in write mode) the migrated code; ``--quiet`` keeps only the errors."""
     if mode == "diff":
@@ -289,8 +290,18 @@ def _explain(code: str, docs_url: str | None) -> None:
     except settings.SettingsError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_ERROR)
-    for part in rule.help.split("\n\n"):
-        click.echo((part if part.startswith(("Before:", "After:")) or part.startswith(
-            rule.code) else textwrap.fill(part, width=88)) + "\n")
+    happens = rules.ERROR_TEXT if rule.code in rules.ERROR_CODES else rules.FIX_KINDS[rule.fix]
+    click.echo(f"{rule.code} ({rule.name}): {rule.summary}.\n")
+    click.echo(f"What happens: {happens}.\n")
+    click.echo(textwrap.fill(rule.description, width=88) + "\n")
+    what = rules.EXAMPLE_KINDS[rule.kind]
+    if rule.before:
+        click.echo(f"Before ({what}):\n" + _indent(rule.before) + "\n")
+    if rule.after:
+        click.echo("After:\n" + _indent(rule.after) + "\n")
     if rule.url(link):
         click.echo(f"Docs: {rule.url(link)}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else line for line in text.splitlines())

@@ -54,7 +54,7 @@ def gather(
 class _RealPaths:
     """Real paths of walked files from one ``realpath`` of their root: the walk follows no
     links, so below the root a path is already real (``realpath`` per file costs a system call
-    per component: a third of a 10,000-file run, issue 8)."""
+    per component: a third of a 10,000-file run, docs/performance.md)."""
 
     def __init__(self, root: Path) -> None:
         self.real = os.path.realpath(root)

@@ -30,11 +30,11 @@ def is_tnx(qualified: str | None) -> bool:
     )
 
 #: Byte strings whose presence makes a file worth parsing. A file without any of them is skipped
-#: before LibCST is imported (issue 8: the prefilter is the hot path). Markers left by an earlier
-#: run count: they are reported until a person removes them.
+#: before LibCST is imported (the prefilter is the hot path: docs/performance.md). Markers left
+#: by an earlier run count: they are reported until a person removes them.
 PREFILTER_MARKERS: tuple[bytes, ...] = (
     TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
-    # vLLM for Neuron (issue 5): programs and launch scripts that never import TNx.
+    # vLLM for Neuron (docs/vllm.md): programs and launch scripts that never import TNx.
     b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
     b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
 )
@@ -74,6 +74,14 @@ NXDI_ON_DEVICE_SAMPLING_CONFIG = Symbol(f"{NXDI_PACKAGE}.models.config", "OnDevi
 NXDI_LOAD_PRETRAINED_CONFIG = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "load_pretrained_config")
 NXDI_GENERATION_ADAPTER = Symbol(f"{NXDI_PACKAGE}.utils.hf_adapter", "HuggingFaceGenerationAdapter")
 TORCH_MODULE = "torch"
+#: NxDI's application classes read checkpoints from a local directory only (they append "/"
+#: to the path and read config.json and the weights from it); TNx from_pretrained also took
+#: Hugging Face Hub ids, so the migrated program downloads those first.
+HUB_DOWNLOAD = Symbol("huggingface_hub", "snapshot_download")
+#: ``org/name``: the shape of a Hub model id (a local path is any other string).
+#: Calls that write a checkpoint directory (a path they write is local, whatever it looks like).
+CHECKPOINT_WRITERS: frozenset[str] = frozenset({"save_pretrained", "save_pretrained_split"})
+HUB_ID_PATTERN = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 
 
 @dataclass(frozen=True)
@@ -115,9 +123,10 @@ FAMILIES: tuple[Family, ...] = (
         inference_config=Symbol(_LLAMA_MODULE, "LlamaInferenceConfig"),
         application=Symbol(_LLAMA_MODULE, "NeuronLlamaForCausalLM"),
         source="NxDI model hub lists Mistral under Llama; vLLM maps MistralForCausalLM to "
-        "NeuronLlamaForCausalLM (nxdi_api.md §0.4)",
-        note="Mistral runs on NxDI's Llama classes (NxDI 2.21-2.29 have no released Mistral "
-        "classes); check the checkpoint's sliding-window settings against your prompt lengths",
+        "NeuronLlamaForCausalLM (VLLM model_loader/neuronx_distributed.py)",
+        note="Mistral runs on NxDI's Llama classes in every release 2.21-2.29 (only the second "
+        "2.29 update adds NeuronMistralForCausalLM); they apply no sliding window, so check the "
+        "checkpoint's sliding_window against your prompt lengths",
     ),
     Family(
         key="mixtral",
@@ -136,7 +145,7 @@ FAMILY_BY_CLASS: Mapping[str, Family] = {
     qualified: family for family in FAMILIES for qualified in family.tnx_classes
 }
 
-#: TNx classes of families NxDI has no model for (tnx_api.md §2; NxDI model hub).
+#: TNx classes of families NxDI has no model for (TNx's model packages; NxDI models/).
 UNSUPPORTED_CLASSES: Mapping[str, str] = {
     "transformers_neuronx.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
     "transformers_neuronx.gpt2.model.GPT2ForSamplingWithContextBroadcasting": "GPT-2",
@@ -207,12 +216,18 @@ class OptionRule:
     nxdi_builtin: tuple[LiteralValue, ...] = ()
     #: NxDI keywords this option forces whatever else the program set (source code).
     forces: tuple[tuple[str, str], ...] = ()
+    #: For options with no NxDI equivalent: dropping them changes layout, sharding or speed,
+    #: not what the model computes, so they are dropped with a fixed finding (no marker).
+    same_results: bool = False
+    #: TNx keeps this option on only when these other options have these values (absent ones
+    #: take their TNx default); otherwise TNx switches it off itself, and so does the migration.
+    requires: tuple[tuple[str, LiteralValue], ...] = ()
 
 
 _G = "guide 'Neuron Config Migration'"
 _TNX_CFG = "TNx config.py NeuronConfig"
 
-_AMP_TO_TORCH: Mapping[LiteralValue, str] = {
+AMP_TO_TORCH: Mapping[LiteralValue, str] = {
     "f32": "torch.float32", "f16": "torch.float16", "bf16": "torch.bfloat16",
 }
 
@@ -241,7 +256,7 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "amp", ("torch_dtype",), Translation.VALUES,
         "TNx default 'f32'; NxDI otherwise takes the checkpoint's dtype: carried over explicitly",
         "TNx dtypes.to_torch_dtype; NxDI config.py torch_dtype / load_pretrained_config",
-        tnx_default="f32", carry_default=True, values=_AMP_TO_TORCH,
+        tnx_default="f32", carry_default=True, values=AMP_TO_TORCH,
     ),
     OptionRule(
         "context_length_estimate", ("context_encoding_buckets",), Translation.BUCKETS,
@@ -251,10 +266,12 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule(
         "unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "context_unroll", (), Translation.NONE,
         "NxDI always compiles whole-model graphs", "TNx llama/model.py __init__", tnx_default=None,
+        same_results=True,
     ),
     OptionRule(
         "prefixed_length", (), Translation.NONE,
@@ -262,10 +279,6 @@ FROM_PRETRAINED_OPTIONS: tuple[OptionRule, ...] = (
         "TNx llama/model.py set_prefixed", tnx_default=0,
     ),
 )
-
-#: Keywords a TNx model class takes itself; anything else passed to Llama/Mistral/Mixtral
-#: ``from_pretrained`` is silently ignored by TNx (tnx_api.md §3.2), so it is dropped too.
-FROM_PRETRAINED_STRUCTURAL = ("neuron_config",)
 
 NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     OptionRule("fuse_qkv", ("fused_qkv",), Translation.COPY, "renamed", _G, tnx_default=False),
@@ -278,12 +291,20 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
         "flash decoding", _G, tnx_default=False,
     ),
     OptionRule(
-        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_qkv", ("qkv_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with fuse_qkv=True, attention_layout='BSH', "
+        "group_query_attention=GQA.REPLICATED_HEADS and sequence_parallel_norm=False",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("fuse_qkv", True), ("attention_layout", "BSH"),
+                  ("group_query_attention", "replicated-heads"),
+                  ("sequence_parallel_norm", False)),
     ),
     OptionRule(
-        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY, "renamed", _G,
-        tnx_default=False,
+        "fused_rmsnorm_mlp", ("mlp_kernel_enabled",), Translation.COPY,
+        "renamed; TNx runs the kernel only with attention_layout='BSH' and "
+        "group_query_attention=GQA.REPLICATED_HEADS",
+        f"{_G}; {_TNX_CFG} (switches the kernel off otherwise)", tnx_default=False,
+        requires=(("attention_layout", "BSH"), ("group_query_attention", "replicated-heads")),
     ),
     OptionRule(
         "all_reduce_dtype", ("rpl_reduce_dtype",), Translation.COPY,
@@ -326,37 +347,39 @@ NEURON_CONFIG_OPTIONS: tuple[OptionRule, ...] = (
     ),
     OptionRule(
         "on_device_embedding", (), Translation.NONE,
-        "NxDI always runs the embedding on device", f"{_G} (no equivalent); {_TNX_CFG}",
-        tnx_default=False, nxdi_builtin=(True,),
+        "NxDI always runs the embedding on device (the lookup is exact either way)",
+        f"{_G} (no equivalent); {_TNX_CFG}", tnx_default=False, same_results=True,
     ),
     *(
         OptionRule(name, (), Translation.NONE, note, f"{_G} (no equivalent); {_TNX_CFG}",
-                   tnx_default=default)
-        for name, default, note in (
-            ("sparse_attn", None, "NxDI has no block-sparse or sliding-window masks"),
-            ("attention_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("collectives_layout", "HSB", "NxDI always uses the BHSD layout"),
-            ("cache_layout", "SBH", "NxDI always uses the BHSD layout"),
-            ("group_query_attention", None, "NxDI chooses the GQA sharding itself"),
-            ("sequence_parallel_norm_threshold", 2048, "NxDI has no threshold"),
-            ("bf16_rms_norm", False, "no NxDI option; RMSNorm follows torch_dtype"),
-            ("cast_logits_dtype", "float32", "NxDI returns logits in its own dtype"),
-            ("qkv_tiling", False, "no NxDI option"),
-            ("weight_tiling", False, "no NxDI option"),
-            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), "no NxDI option"),
-            ("mlp_out_weight_transpose", False, "no NxDI option"),
-            ("fuse_mlp", False, "no NxDI option"),
-            ("log_softmax_scores", False, "no NxDI option"),
-            ("output_all_logits", False, "NxDI's output_logits is not the same feature"),
-            ("attn_output_transposed", False, "no NxDI option"),
-            ("duplicate_q_weight_sos", False, "no NxDI option"),
-            ("compilation_worker_count", None, "NxDI manages compilation workers itself"),
-            ("is_eagle_target", False, "EAGLE speculation is configured differently in NxDI "
-             "(enable_eagle_speculation with a fused-speculation draft)"),
-            ("is_eagle_draft", False, "EAGLE drafts are configured through "
+                   tnx_default=default, same_results=same)
+        for name, default, same, note in (
+            ("sparse_attn", None, False, "NxDI has no block-sparse or sliding-window masks"),
+            ("attention_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("collectives_layout", "HSB", True, "NxDI always uses the BHSD layout"),
+            ("cache_layout", "SBH", True, "NxDI always uses the BHSD layout"),
+            ("group_query_attention", None, True, "NxDI chooses the GQA sharding itself"),
+            ("sequence_parallel_norm_threshold", 2048, True, "NxDI has no threshold"),
+            ("bf16_rms_norm", False, True, "NxDI computes RMSNorm in float32 (slightly more "
+             "precise than TNx's bfloat16 norm)"),
+            ("cast_logits_dtype", "float32", True, "NxDI returns float32 logits"),
+            ("qkv_tiling", False, True, "a TNx weight layout"),
+            ("weight_tiling", False, True, "a TNx weight layout"),
+            ("mlp_in_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_tiling_permute_order", (1, 2, 0, 3), True, "a TNx weight layout"),
+            ("mlp_out_weight_transpose", False, True, "a TNx weight layout"),
+            ("fuse_mlp", False, True, "a TNx weight layout"),
+            ("log_softmax_scores", False, False, "no NxDI option"),
+            ("output_all_logits", False, False, "NxDI's output_logits is not the same feature"),
+            ("attn_output_transposed", False, True, "a TNx weight layout"),
+            ("duplicate_q_weight_sos", False, True, "a TNx weight layout"),
+            ("compilation_worker_count", None, True, "NxDI manages compilation workers itself"),
+            ("is_eagle_target", False, False, "EAGLE speculation is configured differently in "
+             "NxDI (enable_eagle_speculation with a fused-speculation draft)"),
+            ("is_eagle_draft", False, False, "EAGLE drafts are configured through "
              "FusedSpecNeuronConfig in NxDI"),
-            ("has_pre_attention_norm", True, "EAGLE drafts are configured differently in NxDI"),
+            ("has_pre_attention_norm", True, False, "EAGLE drafts are configured differently in "
+             "NxDI"),
         )
     ),
 )
@@ -446,7 +469,7 @@ SUBCONFIG_OPTIONS: tuple[OptionRule, ...] = (
 )
 
 #: TNx constants and enum members, by qualified name, with the value TNx compares them as
-#: (tnx_api.md §5.6: GQA values are the hyphenated strings; Layout compares equal to its string).
+#: (TNx constants.py: GQA values are the hyphenated strings; Layout compares equal to its string).
 TNX_CONSTANTS: Mapping[str, LiteralValue] = {
     **{
         f"{prefix}.GQA.{member}": value
@@ -489,6 +512,68 @@ SUBCONFIG_NESTED_CLASS: Mapping[str, Symbol] = {
 
 #: Where the quantized checkpoint goes when the TNx program quantized on the fly.
 QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
+#: TNx dequantizes to ``quant.dequant_dtype`` ('f16' unless given, whatever ``amp`` is); NxDI
+#: dequantizes to ``torch_dtype`` (TNx hlo.py dequantize; NxDI QuantizedColumnParallel dtype).
+DEQUANT_OPTION = "quant.dequant_dtype"
+TNX_DEQUANT_DEFAULT = "f16"
+QUANTIZE_ATTN_OPTION = "quant.quantize_attn"
+#: TNx never quantizes lm_head (nor the embedding, the norms or the MoE router); NxDI quantizes
+#: every parallel linear layer, lm_head included, unless modules_to_not_convert names it
+#: (NxDI models/model_wrapper.py convert(..., modules_to_not_convert); NeuronConfig reads the
+#: keyword from 2.22 and warns when quantized=True comes without it).
+MODULES_TO_NOT_CONVERT_KEY = "modules_to_not_convert"
+MODULES_TO_NOT_CONVERT_SINCE = "2.22"
+TNX_UNQUANTIZED_MODULES: tuple[str, ...] = ("lm_head",)
+#: The NxDI module path (a substring match) of every layer's attention.
+NXDI_ATTENTION_MODULE = "self_attn"
+#: Only per-channel quantization honours modules_to_not_convert when the quantized checkpoint
+#: is written (NxDI application_base.py generate_quantized_state_dict).
+PER_CHANNEL_QUANTIZATION = '"per_channel_symmetric"'
+#: The classmethod that writes the quantized checkpoint from the original one.
+SAVE_QUANTIZED = "save_quantized_state_dict"
+
+#: What every TNx model does that NxDI does only when told, carried explicitly: TNx always
+#: compiles power-of-two buckets up to n_positions (TNx bucket.py token_sizes/context_sizes);
+#: NxDI's enable_bucketing defaults to False (one bucket at seq_len).
+TNX_BEHAVIOUR: tuple[tuple[str, str], ...] = (("enable_bucketing", "True"),)
+#: TNx pads on the left (config.py padding_side='left'); NxDI on the right, ignoring the
+#: attention mask of right-padded prompts: it matters once a batch holds several prompts.
+PADDING_SIDE_KEY = "padding_side"
+TNX_PADDING_SIDE = '"left"'
+
+#: Multi-node TNx: each node runs the same program with NEURON_RANK_ID and NEURON_LOCAL_TP set
+#: (TNx config.py); NxDI takes the node's ranks from start_rank_id and local_ranks_size
+#: (NxDI examples/multi_node.md). The largest single TNx node has 32 NeuronCores (trn1.32xlarge).
+TNX_MAX_TP_ONE_NODE = 32
+MULTINODE_ENV: tuple[str, ...] = ("NEURON_RANK_ID", "NEURON_LOCAL_TP")
+MULTINODE_START_KEY = "start_rank_id"
+MULTINODE_LOCAL_KEY = "local_ranks_size"
+MULTINODE_LOCAL_TP = 'int(os.environ.get("NEURON_LOCAL_TP", {tp}))'
+MULTINODE_RANK = 'int(os.environ.get("NEURON_RANK_ID", 0)) * {local}'
+MULTINODE_NOTE = (
+    "multi-node TNx program: NxDI's start_rank_id and local_ranks_size are computed from the "
+    "same NEURON_RANK_ID and NEURON_LOCAL_TP the TNx program was launched with (keep "
+    "NEURON_RT_ROOT_COMM_ID set as before)"
+)
+
+#: TNx shard_over_sequence is NxDI flash decoding, which asserts that the checkpoint's heads
+#: divide evenly (NxDI modules/flashdecode/utils.py calculate_num_cores_per_group).
+FLASH_DECODING_OPTION = "shard_over_sequence"
+FLASH_DECODING_NOTE = (
+    "NxDI's flash decoding needs min(tp_degree, attention heads) divisible by the KV heads "
+    "(and, before 2.28, attention heads divisible by tp_degree)"
+)
+#: The last release that also asserts num_attention_heads % tp_degree == 0.
+FLASH_DECODING_HEADS_ASSERT_UNTIL = "2.27"
+
+
+def flash_decoding_problem(heads: int, kv_heads: int, tp: int, target: str) -> str | None:
+    """Why NxDI ``target`` would reject flash decoding for these head counts, else None."""
+    if version_key(target) <= version_key(FLASH_DECODING_HEADS_ASSERT_UNTIL) and heads % tp:
+        return "asserts that the attention heads are a multiple of tp_degree"
+    if kv_heads and min(tp, heads) % kv_heads:
+        return "asserts that min(tp_degree, attention heads) is a multiple of the KV heads"
+    return None
 
 OPTION_BY_NAME: Mapping[str, OptionRule] = {
     rule.tnx: rule
@@ -499,18 +584,18 @@ OPTION_BY_NAME: Mapping[str, OptionRule] = {
 # Release differences (--target-version)
 # --------------------------------------------------------------------------------------------
 
+#: Only defaults differ by release in what tnx2nxdi writes. Every NxDI keyword it emits is read
+#: under the same name by 2.21-2.29: the renames of that span (2.22: ``async`` to ``async_mode``,
+#: ``is_paged_attention`` to ``is_block_kv_layout``, ``logical_neuron_cores`` to
+#: ``logical_nc_config``) touch no keyword it writes, and tests/test_mappings.py checks each
+#: emitted keyword against each release's vocabulary.
+#:
 #: NxDI defaults that changed between releases: keyword -> ((first release, default), ...).
 VERSIONED_DEFAULTS: Mapping[str, tuple[tuple[str, LiteralValue], ...]] = {
     # NxDI config.py: True in 2.21-2.22; False (shard on load) since 2.23.
     "save_sharded_checkpoint": (("2.21", True), ("2.23", False)),
     # NxDI OnDeviceSamplingConfig: True in 2.21, False since 2.22.
     "on_device_sampling_config.do_sample": (("2.21", True), ("2.22", False)),
-}
-
-#: NxDI keywords spelled differently in some releases: keyword -> ((first release, spelling),).
-VERSIONED_NAMES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "async_mode": (("2.21", "async"), ("2.22", "async_mode")),
-    "is_block_kv_layout": (("2.21", "is_paged_attention"), ("2.22", "is_block_kv_layout")),
 }
 
 
@@ -525,12 +610,6 @@ def _pick(table: tuple[tuple[str, LiteralValue], ...], target: str) -> LiteralVa
 def nxdi_default(keyword: str, target: str) -> LiteralValue:
     """The NxDI default of a release-dependent keyword for ``target``."""
     return _pick(VERSIONED_DEFAULTS[keyword], target)
-
-
-def nxdi_name(keyword: str, target: str) -> str:
-    """The spelling ``target`` reads for ``keyword`` (most keywords never changed)."""
-    table = VERSIONED_NAMES.get(keyword)
-    return keyword if table is None else str(_pick(table, target))
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,7 +653,7 @@ SUBCONFIG_POSITIONAL: Mapping[str, tuple[str, ...]] = {
 QUANTIZED_PATH_KEY = "quantized_checkpoints_path"
 SAVE_SHARDED_KEY = "save_sharded_checkpoint"
 
-#: TNx life-cycle methods (tnx_api.md §4.1) and what they become.
+#: TNx life-cycle methods (TNx base.py, llama/model.py) and what they become.
 TO_NEURON = "to_neuron"
 CPU_COMPILE = "cpu_compile"
 SAVE = "save"
@@ -602,7 +681,7 @@ AUTO_FAMILY_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# vLLM for Neuron (issue 5; nxdi_api.md §7, tnx_usage_patterns.md §8-§9)
+# vLLM for Neuron (docs/vllm.md)
 # --------------------------------------------------------------------------------------------
 
 VLLM_PACKAGE = "vllm"
@@ -689,7 +768,7 @@ SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
 # Where tnx2nxdi deliberately differs from the official migration guide (docs/mapping.md)
 # --------------------------------------------------------------------------------------------
 
-#: (what the guide says, what tnx2nxdi does, why) — facts from nxdi_api.md §0 and §9.
+#: (what the guide says, what tnx2nxdi does, why); each why names the NxDI code it rests on.
 GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         '`is_continous_batching=True`',
@@ -740,8 +819,9 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
     (
         'Mistral: `MistralForSampling` → "NxDI Mistral"',
         '`LlamaInferenceConfig` + `NeuronLlamaForCausalLM`',
-        'No released NxDI (2.21-2.29) ships Mistral classes; the model hub and vLLM run '
-        'Mistral on the Llama classes.',
+        'NxDI 2.21-2.29 run Mistral on the Llama classes (the model hub and vLLM do so; only '
+        "the second 2.29 update adds `NeuronMistralForCausalLM`), which every target release "
+        'has.',
     ),
     (
         'DBRX config class "DbrxNeuronConfig"',
@@ -751,10 +831,11 @@ GUIDE_DEVIATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Life cycle, generation and manual work beyond the model object (issue 4)
+# Life cycle, generation and manual work beyond the model object
 # --------------------------------------------------------------------------------------------
 
-#: TNx's Hugging Face adapter; NxDI's takes the model alone (tnx_api.md §2.2, nxdi_api.md §5.1).
+#: TNx's Hugging Face adapter; NxDI's takes the model alone (TNx generation_utils.py; NxDI
+#: utils/hf_adapter.py).
 TNX_GENERATION_ADAPTERS: frozenset[str] = frozenset({
     "transformers_neuronx.HuggingFaceGenerationModelAdapter",
     "transformers_neuronx.generation_utils.HuggingFaceGenerationModelAdapter",
@@ -764,14 +845,14 @@ TNX_ADAPTER_PARAMETERS = ("config", "model")
 #: NxDI's adapter.generate() resets the model first, so TNx's explicit reset is dropped.
 ADAPTER_RESET = "reset_generation"
 #: Calling the model: NxDI forward takes input_ids, attention_mask, position_ids, seq_ids and
-#: sampling_params, not TNx's cache_ids/start_ids (nxdi_api.md §4.4).
+#: sampling_params, not TNx's cache_ids/start_ids (NxDI models/model_base.py forward).
 FORWARD_METHODS: frozenset[str] = frozenset({"__call__", "forward"})
 #: Fields of a tokenizer result: the mask travels with the ids to generate().
 INPUT_IDS_FIELD = "input_ids"
 ATTENTION_MASK_FIELD = "attention_mask"
 
 #: TNx's checkpoint splitter; NxDI reads standard checkpoints, so Hugging Face's own
-#: save_pretrained writes an equivalent directory (tnx_api.md §6.2).
+#: save_pretrained writes an equivalent directory (TNx module.py).
 SAVE_PRETRAINED_SPLIT: frozenset[str] = frozenset(
     {"transformers_neuronx.module.save_pretrained_split"}
 )
@@ -779,7 +860,6 @@ HF_SAVE_PRETRAINED = "save_pretrained"
 
 #: TNx's persistent compile cache; NxDI has none and reuses NEURON_COMPILED_ARTIFACTS instead.
 CACHE_ENV_VARS: frozenset[str] = frozenset({"NEURON_COMPILE_CACHE_URL"})
-CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 CACHE_DIR_FLAG = "--cache_dir"
 NXDI_ARTIFACTS_ENV = "NEURON_COMPILED_ARTIFACTS"
 
@@ -821,6 +901,7 @@ SAMPLE_LENGTH = "sequence_length"
 SAMPLE_TOP_K = "top_k"
 
 #: With on_device_generation, TNx sample() samples with the GenerationConfig and ignores its own
-#: top_k/top_p/temperature (tnx_api.md §4.3): these fields then decide generate()'s settings.
+#: top_k/top_p/temperature (TNx llama/model.py sample): these fields then decide generate()'s
+#: settings.
 ON_DEVICE_GENERATION_OPTION = "on_device_generation"
 ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")

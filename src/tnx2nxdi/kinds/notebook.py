@@ -55,6 +55,9 @@ _ITEM_GAP = re.compile(r"\s*,?\s*")
 IPYTHON_RULE = "TNX102"
 #: The rule of cells that are not valid Python.
 PARSE_ERROR = "TNX998"
+#: IPython lines, cells that do not parse, and the internal errors of a notebook whose cells
+#: could not be put back.
+CODES = frozenset({IPYTHON_RULE, PARSE_ERROR, "TNX999"})
 _TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 

@@ -24,6 +24,9 @@ from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
 from tnx2nxdi.steps import overrides
 
+#: What the script kind writes itself; the shared vLLM translation (``steps.overrides``) and the
+#: option translator it uses declare theirs.
+CODES = frozenset({"TNX601", "TNX602", "TNX603", "TNX604", "TNX999"})
 _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
                      + re.escape(m.VLLM_NEURON_DEVICE) + r"\b")

@@ -92,10 +92,13 @@ def _needed_imports(
     f: FileMigration, statement: cst.SimpleStatementLine, binding: ImportBinding
 ) -> list[cst.SimpleStatementLine]:
     needed = f.plan.needed.get(id(statement), set())
-    visible = {
+    order = {id(s): index for index, s in enumerate(f.analysis.statements)}
+    here = order[id(statement)]
+    visible = {  # imports that have run when the code next to this import runs
         (b.qualified, b.local)
         for b in f.analysis.imports
-        if b.scope is binding.scope or isinstance(b.scope, cst.Module)
+        if (b.scope is binding.scope and order[id(b.statement)] < here)
+        or (isinstance(b.scope, cst.Module) and b.scope is not binding.scope)
     }
     modules: dict[str, list[str]] = defaultdict(list)
     for module, name in sorted(needed):

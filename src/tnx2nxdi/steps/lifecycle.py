@@ -8,13 +8,14 @@ because NxDI cannot read TNx-compiled artifacts.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from tnx2nxdi import mappings as m
 from tnx2nxdi.engine import FileMigration
-from tnx2nxdi.engine.analysis import Assignment, Reference
+from tnx2nxdi.engine.analysis import Analysis, Assignment, Reference
 from tnx2nxdi.engine.nodes import code_of, expr, expression_statement, literal_value, string
 
 CODES = frozenset({"TNX401", "TNX402", "TNX403", "TNX404", "TNX405", "TNX406", "TNX902"})
@@ -22,22 +23,39 @@ CODES = frozenset({"TNX401", "TNX402", "TNX403", "TNX404", "TNX405", "TNX406", "
 
 @dataclass
 class LifecycleFacts:
-    """What the life cycle adds to the NeuronConfig (e.g. save_sharded_checkpoint)."""
+    """What the life cycle adds to the NeuronConfig (e.g. save_sharded_checkpoint), and the
+    directories the model is compiled into."""
 
     config_kwargs: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    compiled_into: list[cst.BaseExpression] = field(default_factory=list)
 
 
 @dataclass
 class CompiledDirs:
-    """The directories the migrated program compiles into, in source order (as source code)."""
+    """The directories the migrated program compiles into, in source order, by meaning:
+    ``'./x'``, ``'x/'``, ``"x"`` and a name bound once to ``'x'`` are one directory."""
 
-    seen: set[str] = field(default_factory=set)
+    analysis: Analysis
+    #: Directory key -> the NeuronConfig keywords (as code) of the model compiled into it.
+    seen: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def key(self, directory: cst.BaseExpression) -> str:
+        value = self.analysis.literal(directory)
+        if isinstance(value, str) and value:
+            return "path:" + posixpath.normpath(value)
+        return "code:" + code_of(directory)
 
     def add(self, directory: cst.BaseExpression) -> None:
-        self.seen.add(code_of(directory))
+        self.seen.setdefault(self.key(directory), {})
 
-    def __contains__(self, directory: str) -> bool:
-        return directory in self.seen
+    def record(self, directory: cst.BaseExpression, options: dict[str, str]) -> None:
+        self.seen[self.key(directory)] = options
+
+    def options(self, directory: cst.BaseExpression) -> dict[str, str]:
+        return self.seen.get(self.key(directory), {})
+
+    def __contains__(self, directory: cst.BaseExpression) -> bool:
+        return self.key(directory) in self.seen
 
 
 _COMPILERS = (m.TO_NEURON, m.CPU_COMPILE)
@@ -88,6 +106,7 @@ def _compile(
     runs_later = any(r.method not in (m.SAVE,) for r in later)
     where_to = code_of(directory)
     compiled.add(directory)
+    facts.compiled_into.append(directory)
     new: list[cst.BaseStatement] = [
         expression_statement(expr(f"{receiver}.{m.NXDI_COMPILE}({where_to})"))
     ]
@@ -148,8 +167,9 @@ def _load_instead(
 ) -> None:
     assert use.statement is not None and load.statement is not None
     f.plan.replace(use.statement, [])
-    directory = code_of(_first_arg(load.call)) if load.call is not None else "?"
-    if directory in compiled:
+    node = _first_arg(load.call) if load.call is not None else None
+    directory = code_of(node) if node is not None else "?"
+    if node is not None and node in compiled:
         f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
                    "program compiled into that directory above; to_neuron() dropped",
                    load.call or load.statement, fixed=True)
@@ -161,13 +181,13 @@ def _load_instead(
     f.state.report("TNX403", message, load.call or load.statement, fixed=False)
 
 
-def load_directory(binding: Assignment) -> str | None:
-    """The directory a model loads before ``to_neuron()``, as source code."""
+def load_directory(binding: Assignment) -> cst.BaseExpression | None:
+    """The directory a model loads before ``to_neuron()``."""
     for use in sorted(binding.references, key=lambda r: r.order):
         if use.method in _COMPILERS:
             return None
         if use.method == m.LOAD and use.call is not None and _first_arg(use.call) is not None:
-            return code_of(_first_arg(use.call))
+            return _first_arg(use.call)
     return None
 
 

@@ -5,6 +5,7 @@ application class, for every TNx model object the analysis can follow. Each mode
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,20 +25,23 @@ from tnx2nxdi.engine.nodes import (
     is_plain_assign,
     kwarg,
     literal_value,
+    positional_args,
     read_args,
 )
+from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
 from tnx2nxdi.steps import generation, lifecycle
 from tnx2nxdi.steps.lifecycle import CompiledDirs
 from tnx2nxdi.steps.options import (
     OptionTranslator,
     SubConfigResolver,
+    TranslatedOptions,
     ValueReader,
     check_subconfigs,
     subconfig_fields,
 )
 
-CODES = frozenset({"TNX201", "TNX202", "TNX203", "TNX204", "TNX404", "TNX901"})
+CODES = frozenset({"TNX201", "TNX202", "TNX203", "TNX204", "TNX206", "TNX404", "TNX901"})
 
 
 @dataclass
@@ -61,19 +65,19 @@ class ModelSpec:
 class Models:
     """What the model step found, for the steps after it."""
 
+    #: The directories the migrated program compiles into.
+    compiled: CompiledDirs
     #: The migrated models, in source order.
     specs: list[ModelSpec] = field(default_factory=list)
     #: Statements that build a TNx model, migrated or not.
     constructions: set[int] = field(default_factory=set)
-    #: The directories the migrated program compiles into.
-    compiled: CompiledDirs = field(default_factory=CompiledDirs)
     #: TNx names whose remaining uses already carry a finding that needs a person.
     accounted: set[str] = field(default_factory=set)
 
 
 def plan_models(f: FileMigration) -> Models:
     """Decide the edits for every TNx model construction in the module."""
-    models = Models()
+    models = Models(CompiledDirs(f.analysis))
     for item in _constructions(f.analysis):
         models.constructions.add(id(item[0].statement))
         spec = _spec(f, item, models)
@@ -112,7 +116,7 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
         _unsupported(f, binding, m.UNSUPPORTED_CLASSES[qualified])
         models.accounted.add(local)
         return None
-    family = _family(qualified, value, f.state.path)
+    family = _family(qualified, value, f)
     if family is None:
         if qualified in m.AUTO_MODEL_CLASSES:
             f.state.report(
@@ -143,14 +147,15 @@ def _family_classes() -> str:
     return ", ".join(f"{'/'.join(keys)}: {name}" for name, keys in by_class.items())
 
 
-def _family(qualified: str, value: cst.Call, source_path: str | None) -> m.Family | None:
+def _family(qualified: str, value: cst.Call, f: FileMigration) -> m.Family | None:
     family = m.FAMILY_BY_CLASS.get(qualified)
     if family is not None or qualified not in m.AUTO_MODEL_CLASSES or not value.args:
         return family
-    checkpoint = literal_value(value.args[0].value)
+    checkpoint = f.analysis.literal(value.args[0].value)
     if not isinstance(checkpoint, str):
         return None
-    model_type = _checkpoint_model_type(checkpoint, source_path)
+    config = _checkpoint_config(checkpoint, f.state.path) or {}
+    model_type = str(config.get("model_type") or "").lower() or None
     for text in (model_type, checkpoint.lower()):
         for hint, key in m.AUTO_FAMILY_HINTS:
             if text and hint in text:
@@ -158,17 +163,39 @@ def _family(qualified: str, value: cst.Call, source_path: str | None) -> m.Famil
     return None
 
 
-def _checkpoint_model_type(checkpoint: str, source_path: str | None) -> str | None:
-    """``model_type`` from the checkpoint's config.json, when it sits where the script says.
-    Only read (never executed); a missing or unreadable file tells nothing."""
+def _checkpoint_dir(checkpoint: str, source_path: str | None) -> Path:
+    """Where a relative checkpoint path points: next to the program (else the current
+    directory, for standard input)."""
     base = Path(source_path).parent if source_path else Path.cwd()
-    config = (base / checkpoint / "config.json") if not Path(checkpoint).is_absolute() else (
-        Path(checkpoint) / "config.json")
+    return Path(checkpoint) if Path(checkpoint).is_absolute() else base / checkpoint
+
+
+def _checkpoint_config(checkpoint: str, source_path: str | None) -> dict[str, object] | None:
+    """The checkpoint's config.json, when it sits where the program says. Only read (never
+    executed); a missing or unreadable file tells nothing."""
     try:
-        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError):
+        config = json.loads((_checkpoint_dir(checkpoint, source_path) / "config.json")
+                            .read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return str(model_type).lower() if model_type else None
+    return config if isinstance(config, dict) else None
+
+
+def _hub_id(f: FileMigration, checkpoint: cst.BaseExpression) -> str | None:
+    """The Hugging Face Hub id a checkpoint names, when it names one: an ``org/name`` literal
+    that is no local directory and that the program does not write itself."""
+    value = f.analysis.literal(checkpoint)
+    if not isinstance(value, str) or not re.match(m.HUB_ID_PATTERN, value):
+        return None
+    if _checkpoint_dir(value, f.state.path).is_dir():
+        return None
+    written = {
+        f.analysis.literal(arg) for site in f.analysis.calls
+        if isinstance(site.call.func, (cst.Attribute, cst.Name))
+        and (dotted_name(site.call.func) or "").rsplit(".", 1)[-1] in m.CHECKPOINT_WRITERS
+        for arg in positional_args(site.call)
+    }
+    return None if value in written else value
 
 
 def _unsupported(f: FileMigration, binding: Assignment, name: str) -> None:
@@ -296,54 +323,113 @@ def _emit(
 ) -> None:
     binding, analysis = spec.binding, f.analysis
     names = _Names(spec, analysis, removable)
-    reopened = code_of(spec.checkpoint) in compiled and (
-        lifecycle.load_directory(binding) == code_of(spec.checkpoint)
-    )
+    reopened = lifecycle.load_directory(binding)
+    if reopened is not None and reopened not in compiled:
+        reopened = None
     facts = lifecycle.plan_lifecycle(f, spec.binding, names.model_name, compiled)
     generation.plan_generation(f, binding, spec.import_statement,
                                _on_device_sampling(spec, analysis))
-    if reopened:
-        _emit_reopened(f, spec)
+    if reopened is not None:
+        _emit_reopened(f, spec, names, reopened, compiled)
         return
+    result = _translate(f, spec, names, f.state.at(binding.value or binding.statement))
+    for directory in facts.compiled_into:
+        compiled.record(directory, _as_code(result))
+    for name, value in facts.config_kwargs.items():
+        result.set(name, value)
+    lines = _construction(f, spec, names, result)
+    f.plan.replace(binding.statement, lines)
+    f.state.report(
+        "TNX201",
+        f"{spec.class_name}.from_pretrained({code_of(spec.checkpoint)}, ...) migrated to "
+        f"{spec.family.application.name}",
+        binding.value or binding.statement,
+        fixed=True,
+    )
+    anchor, family = spec.import_statement, spec.family
+    for symbol in (family.neuron_config, family.inference_config, family.application,
+                   m.NXDI_LOAD_PRETRAINED_CONFIG, *result.symbols):
+        f.plan.require(anchor, symbol.module, symbol.name)
+    for module in sorted(result.modules):
+        f.plan.require_module(anchor, module)
 
-    translator = OptionTranslator(f.state.at(binding.value or binding.statement),
-                                  _subconfig_resolver(binding, analysis), names.model_name,
-                                  _value_reader(analysis, binding.chain))
+
+def _translate(
+    f: FileMigration, spec: ModelSpec, names: _Names, report: Reporter
+) -> TranslatedOptions:
+    """The model's TNx options as NxDI NeuronConfig keywords."""
+    checkpoint = f.analysis.literal(spec.checkpoint)
+    translator = OptionTranslator(
+        report, _subconfig_resolver(spec.binding, f.analysis), names.model_name,
+        _value_reader(f.analysis, spec.binding.chain),
+        target_version=f.state.options.target_version,
+        checkpoint=_checkpoint_config(checkpoint, f.state.path)
+        if isinstance(checkpoint, str) else None,
+        creates_quantized_checkpoint=True,
+        whole_model=True,
+    )
     # Sub-configs were checked by _read, so no CannotRead can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
     translator.neuron_config(spec.config_keywords)
     translator.forced(spec.config_keywords)
-    result = translator.result
-    for name, value in facts.config_kwargs.items():
-        result.set(name, value)
+    translator.finish(multinode=_multinode(f, translator.result))
+    return translator.result
 
-    target = _target(binding)
-    family = spec.family
-    checkpoint = code_of(spec.checkpoint)
-    nc_line = assign(names.neuron_config, call(
-        family.neuron_config.name, result.args(), prefix=len(names.neuron_config) + 3))
-    config_line = assign(names.config, call(family.inference_config.name, [
+
+def _multinode(f: FileMigration, result: TranslatedOptions) -> bool:
+    """TNx ran on several nodes: the program reads TNx's rank variables, or its tp_degree is
+    larger than one TNx node has NeuronCores."""
+    tp = f.analysis.literal(result.kwargs.get("tp_degree", expr("1")))
+    if isinstance(tp, int) and not isinstance(tp, bool) and tp > m.TNX_MAX_TP_ONE_NODE:
+        return True
+    return any(name in f.source for name in m.MULTINODE_ENV)
+
+
+def _as_code(result: TranslatedOptions) -> dict[str, str]:
+    return {name: code_of(value) for name, value in result.kwargs.items()}
+
+
+def _construction(
+    f: FileMigration, spec: ModelSpec, names: _Names, result: TranslatedOptions
+) -> list[cst.BaseStatement]:
+    """NeuronConfig, InferenceConfig and the application model (with the Hub download and the
+    quantized checkpoint before them when the program needs them)."""
+    family, checkpoint = spec.family, spec.checkpoint
+    lines: list[cst.BaseStatement] = []
+    hub_id = _hub_id(f, checkpoint)
+    if hub_id is not None:
+        local = _fresh(("model_path", f"{names.base}_path"), f.analysis)
+        lines.append(assign(local, call(m.HUB_DOWNLOAD.name, [cst.Arg(checkpoint)])))
+        f.plan.require(spec.import_statement, m.HUB_DOWNLOAD.module, m.HUB_DOWNLOAD.name)
+        f.state.report("TNX206", f"{code_of(checkpoint)} is a Hugging Face Hub id ({hub_id}): "
+                       f"NxDI reads checkpoints from a local directory, so the program "
+                       f"downloads it first with {m.HUB_DOWNLOAD.name}", checkpoint,
+                       fixed=True)
+        checkpoint = expr(local)
+    lines.append(assign(names.neuron_config, call(
+        family.neuron_config.name, result.args(), prefix=len(names.neuron_config) + 3)))
+    lines.append(assign(names.config, call(family.inference_config.name, [
         cst.Arg(expr(names.neuron_config)),
         kwarg(m.NXDI_LOAD_CONFIG_KEYWORD, call(m.NXDI_LOAD_PRETRAINED_CONFIG.name,
-                                  [cst.Arg(spec.checkpoint)])),
-    ]))
-    model_line = assign(target, call(family.application.name, [
-        cst.Arg(spec.checkpoint), cst.Arg(expr(names.config))
-    ]))
-    f.plan.replace(binding.statement, [nc_line, config_line, model_line])
-    f.state.report(
-        "TNX201",
-        f"{spec.class_name}.from_pretrained({checkpoint}, ...) migrated to "
-        f"{family.application.name}",
-        binding.value or binding.statement,
-        fixed=True,
+                                               [cst.Arg(checkpoint)])),
+    ])))
+    quantized = result.kwargs.get(m.QUANTIZED_PATH_KEY)
+    if quantized is not None:
+        lines.append(_quantize_once(family, checkpoint, quantized, names.config))
+        result.modules.add("os")
+    lines.append(assign(_target(spec.binding), call(family.application.name, [
+        cst.Arg(checkpoint), cst.Arg(expr(names.config))
+    ])))
+    return lines
+
+
+def _quantize_once(family: m.Family, checkpoint: cst.BaseExpression,
+                   path: cst.BaseExpression, config: str) -> cst.BaseStatement:
+    """Write the quantized checkpoint from the original one, unless an earlier run did."""
+    return cst.parse_statement(
+        f"if not os.path.exists({code_of(path)}):\n"
+        f"    {family.application.name}.{m.SAVE_QUANTIZED}({code_of(checkpoint)}, {config})\n"
     )
-    anchor = spec.import_statement
-    for symbol in (family.neuron_config, family.inference_config, family.application,
-                   m.NXDI_LOAD_PRETRAINED_CONFIG, *result.symbols):
-        f.plan.require(anchor, symbol.module, symbol.name)
-    if result.needs_torch:
-        f.plan.require_module(anchor, m.TORCH_MODULE)
 
 
 def _on_device_sampling(spec: ModelSpec, analysis: Analysis) -> generation.Sampling | None:
@@ -367,21 +453,40 @@ def _target(binding: Assignment) -> str:
     return binding.key
 
 
-def _emit_reopened(f: FileMigration, spec: ModelSpec) -> None:
-    """The program rebuilds the model from a directory it compiled above: NxDI reopens it from
-    its neuron_config.json (the configuration it was compiled with), then loads it."""
+def _emit_reopened(
+    f: FileMigration, spec: ModelSpec, names: _Names, directory: cst.BaseExpression,
+    compiled: CompiledDirs,
+) -> None:
+    """The program rebuilds the model and loads a directory it compiled above: NxDI reopens
+    that directory from its neuron_config.json (the configuration it was compiled with)."""
     application = spec.family.application
-    directory = code_of(spec.checkpoint)
-    line = assign(_target(spec.binding), call(application.name, [cst.Arg(spec.checkpoint)]))
+    shown = code_of(directory)
+    line = assign(_target(spec.binding), call(application.name, [cst.Arg(directory)]))
     f.plan.replace(spec.binding.statement, [line])
-    f.state.report(
-        "TNX404",
-        f"{spec.class_name}.from_pretrained({directory}, ...) reopens the directory compiled "
-        f"above: {application.name}({directory}) reads its neuron_config.json",
-        spec.binding.value or spec.binding.statement,
-        fixed=True,
-    )
     f.plan.require(spec.import_statement, application.module, application.name)
+    asked = _as_code(_translate(f, spec, names, _ignore))
+    built = compiled.options(directory)
+    differs = sorted(name for name in {*asked, *built}
+                     if asked.get(name, _UNSET) != built.get(name, _UNSET))
+    message = (f"{spec.class_name}.from_pretrained(...) followed by load({shown}) reopens the "
+               f"directory compiled above: {application.name}({shown}) reads its "
+               "neuron_config.json")
+    if differs and compiled.options(directory):
+        f.state.report("TNX404", f"{message}, but this reload asked for other settings "
+                       f"({', '.join(f'{name}={asked.get(name, _UNSET)}' for name in differs)}): "
+                       "compile "
+                       "them into a directory of their own if the program needs them",
+                       spec.binding.value or spec.binding.statement, fixed=False)
+        return
+    f.state.report("TNX404", message, spec.binding.value or spec.binding.statement, fixed=True)
+
+
+#: How a NeuronConfig keyword the reload leaves out is shown.
+_UNSET = "(not set)"
+
+
+def _ignore(code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None) -> None:
+    """A reporter for translations made only to compare settings."""
 
 
 def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigResolver:
@@ -404,13 +509,14 @@ def _subconfig_resolver(binding: Assignment, analysis: Analysis) -> SubConfigRes
 
 
 def _value_reader(analysis: Analysis, chain: tuple[ScopeNode, ...]) -> ValueReader:
-    """Literals, and TNx constants (``GQA.REPLICATED_HEADS``, ``LAYOUT_BSH``) by their value."""
+    """Literals (through names bound once to one), and TNx constants (``GQA.REPLICATED_HEADS``,
+    ``LAYOUT_BSH``) by their value."""
 
     def read(node: cst.BaseExpression) -> LiteralValue | NotLiteral:
         qualified = analysis.qualified_name(node, chain)
         if qualified is not None and qualified in m.TNX_CONSTANTS:
             return m.TNX_CONSTANTS[qualified]
-        return literal_value(node)
+        return analysis.literal(node)
 
     return read
 
@@ -433,7 +539,8 @@ class _Names:
             self.neuron_config = _fresh(("neuron_config", f"{base}_neuron_config"), analysis)
         self.config = _fresh(("config", "inference_config", f"{base}_inference_config"),
                              analysis)
-        checkpoint = literal_value(spec.checkpoint)
+        self.base = base
+        checkpoint = analysis.literal(spec.checkpoint)
         if isinstance(checkpoint, str) and checkpoint.strip("/"):
             self.model_name = checkpoint.rstrip("/").split("/")[-1]
         else:

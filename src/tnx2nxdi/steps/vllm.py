@@ -247,7 +247,7 @@ def _override(f: FileMigration, engine: _Engine, done: set[int]) -> None:
     else:
         node = value
     try:
-        new = _translated(node, f.state.at(anchor), name)
+        new = _translated(node, f.state.at(node), name)
     except CannotRead as why:
         _dynamic(f, node, str(why))
         return

@@ -1,7 +1,9 @@
 """Keyword tables and the TNx -> NxDI vocabulary shared by the fakes (and the fake vLLM).
 
-Sources: /work/shared/reference/nxdi_api.md §2.2, §2.3, §3 (NxDI keywords per release) and
-tnx_api.md §5 plus nxdi_api.md §8 (TNx NeuronConfig fields and their NxDI names).
+Sources: the keywords NxDI's NeuronConfig, MoENeuronConfig and OnDeviceSamplingConfig read in
+each release (NxDI models/config.py at each release), and TNx config.py's NeuronConfig fields with
+their NxDI names. Written apart from src/tnx2nxdi/mappings.py on purpose: the fakes are an
+independent oracle, so a wrong mapping fails against them (docs/contributing.md).
 The NxDI target release comes from env TNX2NXDI_FAKE_NXDI_VERSION ("2.21" .. "2.29", default 2.29).
 """
 
@@ -164,12 +166,28 @@ def _rest(sub: dict[str, Any], used: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _translate_quant(quant: dict[str, Any]) -> dict[str, Any]:
-    return {
+    method = quant.get("quantize_method", "vector_dynamic")
+    out: dict[str, Any] = {
         "quantized": True,
         "quantization_dtype": _QUANT_DTYPES.get(quant.get("quant_dtype", "s8"), "?"),
-        "quantization_type": _QUANT_METHODS.get(
-            quant.get("quantize_method", "vector_dynamic"), "?"),
+        "quantization_type": _QUANT_METHODS.get(method, "?"),
     }
+    # TNx never quantizes lm_head (nor attention with quantize_attn=False); NxDI names the
+    # modules it keeps in full precision, from 2.22 on, and only per-channel honours them.
+    if release_tuple(nxdi_release()) >= (2, 22) and method == "vector_dynamic":
+        kept = ["lm_head"] + ([] if quant.get("quantize_attn", True) else ["self_attn"])
+        out["modules_to_not_convert"] = kept
+    return out
+
+
+def effective_padding_side(options: dict[str, Any]) -> str | None:
+    """The side TNx pads prompts on: "left" by default, "right" under continuous batching or
+    with the deprecated lhs_aligned / use_2d_cache_ids flags."""
+    if options.get("continuous_batching") is not None or options.get("lhs_aligned") or (
+            options.get("use_2d_cache_ids")):
+        return "right"
+    side = options.get("padding_side", "left")
+    return side if isinstance(side, str) else None
 
 
 def _translate_continuous_batching(cb: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +206,7 @@ def _translate_generation(gen: dict[str, Any]) -> dict[str, Any]:
 
 
 _SUB_CONFIGS = {
-    "quant": (_translate_quant, ("quant_dtype", "quantize_method")),
+    "quant": (_translate_quant, ("quant_dtype", "quantize_method", "quantize_attn")),
     "kv_cache_quant": (lambda _: {"kv_cache_quant": True}, ()),
     "continuous_batching": (
         _translate_continuous_batching, ("max_num_seqs", "batch_size_for_shared_caches")),
@@ -219,3 +237,17 @@ def translate_tnx_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict
         else:
             tnx_only[key] = _plain(value)
     return config, tnx_only
+
+
+def switch_off_kernels(options: dict[str, Any], config: dict[str, Any]) -> None:
+    """TNx's NeuronConfig turns its fused RMSNorm kernels off unless the layout and GQA
+    settings they were written for are set (BSH, replicated heads; QKV also needs fuse_qkv and
+    no sequence-parallel norm)."""
+    layout = str(_plain(options.get("attention_layout", "HSB")))
+    gqa = str(_plain(options.get("group_query_attention")))
+    common = layout == "BSH" and gqa == "replicated-heads"
+    if not (common and options.get("fuse_qkv") and not options.get("sequence_parallel_norm")) and (
+            config.get("qkv_kernel_enabled") is True):
+        del config["qkv_kernel_enabled"]
+    if not common and config.get("mlp_kernel_enabled") is True:
+        del config["mlp_kernel_enabled"]

@@ -1,7 +1,7 @@
 """Fake Transformers NeuronX (`transformers_neuronx`) for execution tests of tnx2nxdi.
 
 Records what a program asks of the runtime, normalized to NxDI vocabulary; see module.py.
-Top-level exports follow tnx_api.md §1.
+Top-level exports follow TNx's __init__.py.
 """
 
 from __future__ import annotations

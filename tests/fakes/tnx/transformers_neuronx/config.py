@@ -1,4 +1,4 @@
-"""Fake `transformers_neuronx.config`: NeuronConfig and its sub-configs (tnx_api.md §5.1-5.5).
+"""Fake `transformers_neuronx.config`: NeuronConfig and its sub-configs (TNx config.py).
 
 Each class validates its keywords like the real one; `options()`/`as_dict()` feed the
 normalization into NxDI vocabulary (_fake_vocab.translate_tnx_options).

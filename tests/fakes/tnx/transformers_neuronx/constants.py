@@ -1,4 +1,4 @@
-"""Fake `transformers_neuronx.constants` (tnx_api.md §5.6)."""
+"""Fake `transformers_neuronx.constants` (TNx constants.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fake `transformers_neuronx.dtypes`: the amp-string helpers (tnx_api.md §3.3)."""
+"""Fake `transformers_neuronx.dtypes`: the amp-string helpers (TNx dtypes.py)."""
 
 from __future__ import annotations
 

@@ -14,12 +14,19 @@ from typing import Any
 import torch
 import transformers
 from _fake_recorder import record
-from _fake_vocab import dtype_name, translate_tnx_options
+from _fake_vocab import (
+    dtype_name,
+    effective_padding_side,
+    switch_off_kernels,
+    translate_tnx_options,
+)
 
 from transformers_neuronx.config import NeuronConfig
 from transformers_neuronx.constants import Layout
 
 _AMPS = ("f32", "f16", "bf16")
+#: NeuronCores of the largest instance TNx runs on (trn1.32xlarge).
+_ONE_NODE_CORES = 32
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -27,7 +34,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _sanity_check(**kwargs: Any) -> None:
-    """The checks of PretrainedModel._sanity_check (tnx_api.md §3.1 step 1)."""
+    """The checks of PretrainedModel._sanity_check (TNx module.py)."""
     n_positions = kwargs.get("n_positions", 2048)
     estimate = kwargs.get("context_length_estimate")
     if estimate is not None:
@@ -86,14 +93,35 @@ class PretrainedModel:
         }
         if isinstance(self.n_positions, (list, tuple)):
             config["token_generation_buckets"] = sorted(self.n_positions)
-            config["enable_bucketing"] = True
         if self.context_length_estimate is not None:
             config["context_encoding_buckets"] = sorted(_as_list(self.context_length_estimate))
-            config["enable_bucketing"] = True
-        translated, tnx_only = translate_tnx_options(self.neuron_config.options())
+        config["enable_bucketing"] = True  # TNx always compiles several buckets (bucket.py)
+        options = self.neuron_config.options()
+        translated, tnx_only = translate_tnx_options(options)
+        switch_off_kernels(options, translated)
+        heads = getattr(self.config, "num_attention_heads", None)
+        if translated.get("flash_decoding_enabled") and options.get(
+                "group_query_attention") is None and heads == getattr(
+                self.config, "num_key_value_heads", heads):
+            del translated["flash_decoding_enabled"]  # TNx's decoder turns it off for MHA
         config.update(translated)
+        padding = effective_padding_side(options)
+        chosen = {"padding_side", "lhs_aligned", "use_2d_cache_ids", "continuous_batching"}
+        if padding is not None and (max(_as_list(self.batch_size)) > 1 or chosen & set(options)):
+            config["padding_side"] = padding  # it matters for batches of prompts
+        config.update(self._ranks())
         tnx_only.update(self._tnx_args)
         return config, tnx_only
+
+    def _ranks(self) -> dict[str, Any]:
+        """The NeuronCores of this node when TNx runs on several (NEURON_RANK_ID and
+        NEURON_LOCAL_TP, or a tp_degree no single node has)."""
+        local = os.environ.get("NEURON_LOCAL_TP")
+        rank = os.environ.get("NEURON_RANK_ID")
+        if local is None and rank is None and self.tp_degree <= _ONE_NODE_CORES:
+            return {}
+        local_tp = int(local) if local is not None else self.tp_degree
+        return {"start_rank_id": int(rank or 0) * local_tp, "local_ranks_size": local_tp}
 
     def _record_init(self, path: str) -> None:
         config, tnx_only = self._normalized()

@@ -1,4 +1,4 @@
-"""Fake `transformers_neuronx.sparse_attn_utils` (tnx_api.md §5.7)."""
+"""Fake `transformers_neuronx.sparse_attn_utils` (TNx sparse_attn_utils.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fake `neuronx_distributed_inference.models.config` (nxdi_api.md §2, §3, §4.1).
+"""Fake `neuronx_distributed_inference.models.config` (NxDI models/config.py of each release).
 
 STRICTER THAN THE REAL LIBRARY ON PURPOSE: real NxDI NeuronConfig only logs a warning for an
 unknown keyword and OnDeviceSamplingConfig ignores one silently; here both raise TypeError, so a
@@ -113,7 +113,7 @@ def _defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class NeuronConfig:
-    """Accepts exactly the NeuronConfig keywords of the selected release (nxdi_api.md §2.2)."""
+    """Accepts exactly the NeuronConfig keywords of the selected release (NxDI models/config.py)."""
 
     _extra_keys: frozenset[str] = frozenset()
 

@@ -1,4 +1,4 @@
-"""Fake `neuronx_distributed_inference.models.model_base.NeuronBaseForCausalLM` (nxdi_api.md §4.4).
+"""Fake `neuronx_distributed_inference.models.model_base.NeuronBaseForCausalLM`.
 
 Events: construction -> {"kind": "model_init", "family", "path", "config"} ("config" is
 NeuronConfig.normalized(), or None when a directory without our neuron_config.json is reopened);
@@ -8,6 +8,7 @@ compile -> {"kind": "compile", "path", "save_sharded_checkpoint"}; load -> {"kin
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -70,6 +71,18 @@ class NeuronBaseForCausalLM:
         if self.config is None:
             raise AttributeError("neuron_config (reopened directory without neuron_config.json)")
         return self.config.neuron_config
+
+    @classmethod
+    def save_quantized_state_dict(cls, model_path: str | os.PathLike[str],
+                                  config: InferenceConfig) -> None:
+        """Writes the quantized checkpoint named by the config (a file, as the real classmethod
+        writes for a path that is not an existing directory)."""
+        target = config.neuron_config.quantized_checkpoints_path
+        if not target:
+            raise AssertionError("quantized_checkpoints_path is required to save a quantized "
+                                 "checkpoint")
+        Path(target).write_text(json.dumps({"quantized_from": str(model_path)}))
+        record("save_quantized", path=str(target))
 
     def compile(self, compiled_model_path: str | os.PathLike[str], debug: bool = False,
                 pre_shard_weights_hook: Any = None, dry_run: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Fake `neuronx_distributed_inference.utils.hf_adapter` (nxdi_api.md §4.2, §5.1)."""
+"""Fake `neuronx_distributed_inference.utils.hf_adapter` (NxDI utils/hf_adapter.py)."""
 
 from __future__ import annotations
 
