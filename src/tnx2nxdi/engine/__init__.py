@@ -68,7 +68,7 @@ class Steps:
 def migrate_source(
     source: str, options: Options, steps: Steps, path: str | None = None
 ) -> Migration:
-    rejected = _python_syntax_error(source)
+    rejected, tree = _python_syntax_error(source)
     if rejected is _NESTED:
         return Migration(source, (), NESTED)
     try:
@@ -85,13 +85,14 @@ def migrate_source(
         return _syntax_error(source, rejected, f" (this Python, {version}, cannot compile the "
                                                "file, so its migration cannot be checked)")
     try:
-        return _migrate_module(module, source, options, steps, path)
+        return _migrate_module(module, source, options, steps, path, tree)
     except RecursionError:
         return Migration(source, (), "cannot migrate: the code is nested too deeply")
 
 
 def _migrate_module(
-    module: cst.Module, source: str, options: Options, steps: Steps, path: str | None
+    module: cst.Module, source: str, options: Options, steps: Steps, path: str | None,
+    tree: ast.Module | None,
 ) -> Migration:
     analysis = Analysis.build(module)
     if not steps.wants(analysis, source):
@@ -114,7 +115,7 @@ def _migrate_module(
     parents = analysis.parents
     pending = [f for f in file.state.findings if not suppressed.hides(f, frozen, parents)]
     anchors = [f.anchor for f in pending if f.anchor is not None]
-    spans = node_spans(module, source, anchors, parents, statement_twins(module, source))
+    spans = node_spans(module, source, anchors, parents, statement_twins(module, source, tree))
     located = [(_locate(f, spans), f) for f in pending]
     for finding, origin in sorted(located, key=lambda pair: _order(pair[0])):  # top to bottom
         if origin.marker and origin.anchor is not None and options.reports(finding.code):
@@ -147,25 +148,26 @@ _NESTED = object()
 _MAX_DEPTH_310 = 2000
 
 
-def _python_syntax_error(source: str) -> SyntaxError | object | None:
+def _python_syntax_error(source: str) -> tuple[SyntaxError | object | None, ast.Module | None]:
     """What CPython's own parser says of ``source``: None (it parses), its SyntaxError, or
-    ``_NESTED``. LibCST's native parser overflows the C stack (the process dies) on code nested
-    a few thousand levels deep; CPython refuses such code cleanly, so it is asked first."""
+    ``_NESTED``; and its tree when it parses (the statements' positions come from it). LibCST's
+    native parser overflows the C stack (the process dies) on code nested a few thousand levels
+    deep; CPython refuses such code cleanly, so it is asked first."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = compile(source, "<input>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
-        return _NESTED
+        return _NESTED, None
     except SyntaxError as error:
         if "too many nested" in str(error.msg) or "too complex" in str(error.msg):
-            return _NESTED
-        return error
+            return _NESTED, None
+        return error, None
     except ValueError:  # NUL bytes: LibCST reports them
-        return None
+        return None, None
     if sys.version_info < (3, 11) and _deeper_than(tree, _MAX_DEPTH_310):
-        return _NESTED
-    return None
+        return _NESTED, None
+    return None, tree if isinstance(tree, ast.Module) else None
 
 
 def _deeper_than(tree: ast.AST, limit: int) -> bool:

@@ -170,12 +170,16 @@ def node_spans(
     return spans
 
 
-def statement_twins(module: cst.Module, source: str) -> dict[int, ast.stmt]:
-    """``id(statement) -> its ast twin``: a simple statement line's is its first statement's."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
+def statement_twins(
+    module: cst.Module, source: str, tree: ast.Module | None = None
+) -> dict[int, ast.stmt]:
+    """``id(statement) -> its ast twin``: a simple statement line's is its first statement's.
+    ``tree``: ``source`` already parsed by ``ast``, when the caller has it."""
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return {}
     twins: dict[int, ast.stmt] = {}
     _walk(module.body, tree.body, twins)
     return twins
