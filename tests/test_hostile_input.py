@@ -394,3 +394,22 @@ def test_syntax_warnings_of_notebook_cells_are_not_printed(tmp_path: Path) -> No
     assert result.exit_code == 1, result.output
     assert "SyntaxWarning" not in result.output
     assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []
+
+
+def test_syntax_warnings_are_not_printed_from_suppressions_or_notebook_cells(
+    tmp_path: Path,
+) -> None:
+    """Python 3.12+ warns about "\\d" while parsing: every parse of user code is quiet."""
+    script = tmp_path / "warns.py"
+    script.write_text('import re\npattern = re.compile("\\d+")  # tnx2nxdi: ignore\n' + TNX)
+    cell = 'import re\npattern = re.compile("\\d+")\n' + TNX
+    notebook = tmp_path / "warns.ipynb"
+    notebook.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {},
+                   "outputs": [], "source": cell}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run("-j", "1", str(script), str(notebook))
+    assert result.exit_code == 1, result.output
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []

@@ -18,6 +18,7 @@ import ast
 import bisect
 import itertools
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -176,9 +177,8 @@ def statement_twins(
     """``id(statement) -> its ast twin``: a simple statement line's is its first statement's.
     ``tree``: ``source`` already parsed by ``ast``, when the caller has it."""
     if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = quiet_parse(source)
+        if tree is None:
             return {}
     twins: dict[int, ast.stmt] = {}
     _walk(module.body, tree.body, twins)
@@ -195,6 +195,17 @@ def _statement_span(statement: cst.CSTNode, twin: ast.stmt, twins: Mapping[int, 
     if last is None or last.end_lineno is None or last.end_col_offset is None:
         return line, column, line, column
     return line, column, last.end_lineno, last.end_col_offset + 1
+
+
+def quiet_parse(source: str) -> ast.Module | None:
+    """``ast.parse`` without printing the SyntaxWarnings of the user's own code (``"\\d"`` on
+    Python 3.12+) into the tool's output; None when it does not parse."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _bounds(node: cst.CSTNode, parents: Mapping[int, cst.CSTNode]) -> tuple[int, int]:

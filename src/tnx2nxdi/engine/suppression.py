@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tnx2nxdi.engine.locate import enclosing_statement, statement_positions
+from tnx2nxdi.engine.locate import enclosing_statement, quiet_parse, statement_positions
 from tnx2nxdi.engine.nodes import is_import_line
 from tnx2nxdi.engine.state import PendingFinding, Plan
 from tnx2nxdi.engine.walk import walk
@@ -153,9 +153,8 @@ def _comment_lines(source: str) -> dict[int, Selectors]:
 def _end_lines(source: str) -> dict[tuple[int, int], int]:
     """(line, column) of every ast statement -> its last line; for a compound statement, the last
     line of its header (``with f(\n    a=1,\n):``), the comment lines above its body left out."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = quiet_parse(source)
+    if tree is None:
         return {}
     lines = source.splitlines()
     ends = {}
