@@ -5,7 +5,14 @@ tests/fakes/common + tests/fakes/nxdi. Both sides record events in one vocabular
 see tests/fakes/common/_fake_vocab.py), so `compare` can tell whether the migrated program asks
 the runtime for the same model, lifecycle and generation settings as the original.
 
-Public API: run_program, requested, compare.
+Checkpoints (see tests/fakes/common/_fake_fs.py): absolute paths a program names are kept below
+its sandbox, and a checkpoint is a local directory holding config.json. The TNx side provisions
+the local checkpoints its program reads (the original ran where they existed) and records them;
+`run_pair` creates the same ones, plus any declared with their config.json (head counts, ...),
+before the migrated program runs, so a migration that reads another path, or a hub id where NxDI
+needs a local directory, fails as it would on an instance.
+
+Public API: run_program, run_pair, provisioned_checkpoints, requested, compare.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import importlib.abc
 import linecache
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +31,22 @@ FAKES = Path(__file__).resolve().parent / "fakes"
 SIDES = {"tnx": "transformers_neuronx", "nxdi": "neuronx_distributed_inference"}
 NXDI_RELEASE_ENV = "TNX2NXDI_FAKE_NXDI_VERSION"
 NXDI_FRAMEWORK = "neuronx-distributed-inference"
+SANDBOX_ENV = "TNX2NXDI_FAKE_SANDBOX"
+PROVISION_ENV = "TNX2NXDI_FAKE_PROVISION_CHECKPOINTS"
 _FAKE_MODULES = ("torch", "transformers", "vllm", "huggingface_hub", *SIDES.values(),
-                 "_fake_recorder", "_fake_vocab")
-_CLEARED_ENV = ("VLLM_NEURON_FRAMEWORK",)
+                 "_fake_recorder", "_fake_vocab", "_fake_fs")
+_CLEARED_ENV = ("VLLM_NEURON_FRAMEWORK", "NEURON_LOGICAL_NC_CONFIG", "NEURON_RANK_ID",
+                "NEURON_LOCAL_TP", "NEURON_PP_STAGES")
 _FAMILY_ON_NXDI = {"mistral": "llama"}  # Mistral runs on the NxDI Llama classes
 _NOT_COMPARED_CONFIG_KEYS = frozenset({"quantized_checkpoints_path", "save_sharded_checkpoint"})
 _ALWAYS_COMPARED_SETTINGS = ("max_length", "do_sample")
 _SAMPLING_SETTINGS = ("top_k", "top_p", "temperature")
-_VLLM_KEYS = ("device", "tensor_parallel_size", "max_num_seqs", "max_model_len", "config")
+_VLLM_KEYS = ("device", "tensor_parallel_size", "max_num_seqs", "max_model_len", "config",
+              "quantization", "buckets", "speculation")
 
 Event = dict[str, Any]
+#: checkpoint path (as a program names it) -> its config.json ({}: the fake's defaults)
+Checkpoints = Mapping[str, Mapping[str, Any]]
 
 
 class _BlockPackage(importlib.abc.MetaPathFinder):
@@ -66,6 +79,11 @@ def _sandbox(side: str, tmp_path: Path, nxdi_version: str) -> Iterator[None]:
     for name in _CLEARED_ENV:
         os.environ.pop(name, None)
     os.environ[NXDI_RELEASE_ENV] = nxdi_version
+    os.environ[SANDBOX_ENV] = os.path.realpath(tmp_path)
+    if side == "tnx":
+        os.environ[PROVISION_ENV] = "1"
+    else:
+        os.environ.pop(PROVISION_ENV, None)
     os.chdir(tmp_path)
     try:
         yield
@@ -80,15 +98,17 @@ def _sandbox(side: str, tmp_path: Path, nxdi_version: str) -> Iterator[None]:
 
 
 def run_program(
-    source: str, side: str, *, tmp_path: Path, nxdi_version: str = "2.29"
+    source: str, side: str, *, tmp_path: Path, nxdi_version: str = "2.29",
+    checkpoints: Checkpoints | None = None,
 ) -> list[Event]:
     """Execute `source` as __main__ with the fakes of `side` ("tnx" or "nxdi") importable, and
     return the recorded events.
 
     The program runs in a fresh namespace with cwd = tmp_path; fake modules are dropped from
     sys.modules before and after, and sys.path, sys.argv and os.environ are restored. Importing
-    the other side's package raises ImportError. Exceptions from the program propagate
-    (SystemExit with a non-zero code becomes RuntimeError).
+    the other side's package raises ImportError. `checkpoints` are created first (path ->
+    config.json). Exceptions from the program propagate (SystemExit with a non-zero code becomes
+    RuntimeError).
     """
     if side not in SIDES:
         raise ValueError(f"side must be one of {sorted(SIDES)}, got {side!r}")
@@ -98,6 +118,9 @@ def run_program(
     with _sandbox(side, Path(tmp_path), nxdi_version):
         recorder = importlib.import_module("_fake_recorder")
         recorder.reset()
+        files = importlib.import_module("_fake_fs")
+        for path, config in (checkpoints or {}).items():
+            files.write_checkpoint(path, dict(config))
         sys.argv[:] = [filename]
         try:
             exec(code, {"__name__": "__main__", "__file__": filename})
@@ -105,6 +128,29 @@ def run_program(
             if exit_.code not in (None, 0):
                 raise RuntimeError(f"program exited with {exit_.code!r}") from exit_
         return [dict(event) for event in recorder.EVENTS]
+
+
+def provisioned_checkpoints(events: Sequence[Event]) -> dict[str, dict[str, Any]]:
+    """The local checkpoints a TNx run read without them existing (path -> config.json)."""
+    return {event["path"]: dict(event["config"]) for event in events
+            if event["kind"] == "checkpoint"}
+
+
+def run_pair(
+    tnx_source: str, nxdi_source: str, *, tmp_path: Path, nxdi_version: str = "2.29",
+    checkpoints: Checkpoints | None = None,
+) -> tuple[list[Event], list[Event]]:
+    """Run a TNx program in tmp_path/tnx, then its migration in tmp_path/nxdi with the same
+    checkpoints: the declared `checkpoints` and those the TNx run provisioned. Both sides use
+    `nxdi_version`'s words (the TNx side states its request in them)."""
+    for side in SIDES:
+        (Path(tmp_path) / side).mkdir(parents=True, exist_ok=True)
+    tnx = run_program(tnx_source, "tnx", tmp_path=Path(tmp_path) / "tnx",
+                      nxdi_version=nxdi_version, checkpoints=checkpoints)
+    local = {**provisioned_checkpoints(tnx), **(checkpoints or {})}
+    nxdi = run_program(nxdi_source, "nxdi", tmp_path=Path(tmp_path) / "nxdi",
+                       nxdi_version=nxdi_version, checkpoints=local)
+    return tnx, nxdi
 
 
 def _project(event: Event) -> Event | None:
@@ -125,7 +171,7 @@ def _project(event: Event) -> Event | None:
         return {"kind": kind, "framework": event["framework"], **{k: event[k] for k in _VLLM_KEYS}}
     if kind == "vllm_generate":
         return dict(event)
-    return None  # reset, load_request: not part of what is compared
+    return None  # reset, load_request, checkpoint, ...: not part of what is compared
 
 
 def requested(events: Sequence[Event]) -> list[Event]:
@@ -134,7 +180,8 @@ def requested(events: Sequence[Event]) -> list[Event]:
     Kept: model_init (family as recorded, config), compile (with NxDI's effective
     save_sharded_checkpoint), load, save (sharded_weights), generate / hf_cpu_generate settings
     (max_length, do_sample, top_k, top_p, temperature), vllm_engine and vllm_generate. Paths,
-    reset and load_request are dropped. Projecting twice gives the same result.
+    reset, load_request, checkpoint, save_quantized and hub_download are dropped.
+    Projecting twice gives the same result.
     """
     projected = (_project(event) for event in events)
     return [event for event in projected if event is not None]
@@ -251,7 +298,8 @@ def compare(tnx_events: Sequence[Event], nxdi_events: Sequence[Event]) -> list[s
       save_sharded_checkpoint=True (the other direction is not reported).
     * generate: same count; max_length and do_sample always, top_k/top_p/temperature only when
       sampling.
-    * vLLM: engine settings and override config (TNx override translated to NxDI names) equal, and
+    * vLLM: engine settings, override config (TNx override translated to NxDI names) and what
+      the loader asks for (quantization, buckets, speculation; see the fake vLLM) equal, and
       the NxDI program selects VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference;
       vllm_generate and hf_cpu_generate events must be identical.
     """

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 try:
-    from tests.execution import compare, requested, run_program
+    from tests.execution import compare, requested, run_pair, run_program
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from execution import compare, requested, run_program
+    from execution import compare, requested, run_pair, run_program
 
 # The migration guide's Llama example (TNx side). The guide passes a bare NeuronConfig(), but
 # save(sharded_weights=True) asserts on_device_embedding=True (TNx base.py save).
@@ -33,13 +34,15 @@ from neuronx_distributed_inference.models.llama.modeling_llama import (
     LlamaInferenceConfig, NeuronLlamaForCausalLM)
 from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
 
-model_path = 'openlm-research/open_llama_3b'
+from huggingface_hub import snapshot_download
+model_path = {download}
 neuron_config = NeuronConfig(batch_size=1, {tp}seq_len=128, torch_dtype=torch.float32,
                              enable_bucketing=True, save_sharded_checkpoint=True)
 config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config(model_path))
 model = NeuronLlamaForCausalLM(model_path, config)
 model.compile('llama-artifacts')
 """
+NXDI_GUIDE = NXDI_GUIDE.replace("{download}", "snapshot_download('openlm-research/open_llama_3b')")
 NXDI_FAITHFUL = NXDI_GUIDE.replace("{tp}", "tp_degree=8, ")
 NXDI_NO_TP = NXDI_GUIDE.replace("{tp}", "")
 
@@ -56,8 +59,18 @@ from neuronx_distributed_inference.utils.hf_adapter import (
 """
 
 
-def _nxdi(body: str, tmp_path: Path, version: str = "2.29") -> list[dict]:
-    return run_program(NXDI_PRELUDE + body, "nxdi", tmp_path=tmp_path, nxdi_version=version)
+#: Local checkpoints the NxDI-only programs below read (the fake's default config.json).
+CHECKPOINTS: dict[str, dict] = {"/m/llama": {}, "/m/mistral": {}, "/m/mixtral": {}}
+
+
+def _nxdi(body: str, tmp_path: Path, version: str = "2.29",
+          checkpoints: dict[str, dict] | None = None) -> list[dict]:
+    return run_program(NXDI_PRELUDE + body, "nxdi", tmp_path=tmp_path, nxdi_version=version,
+                       checkpoints={**CHECKPOINTS, **(checkpoints or {})})
+
+
+def _kinds(events: list[dict]) -> list[str]:
+    return [e["kind"] for e in events if e["kind"] not in ("checkpoint", "hub_download")]
 
 
 def _tnx(body: str, tmp_path: Path) -> list[dict]:
@@ -68,27 +81,32 @@ def _tnx(body: str, tmp_path: Path) -> list[dict]:
 # --- the migration guide example -------------------------------------------------------------
 
 def test_guide_example_and_faithful_migration_compare_equal(tmp_path: Path) -> None:
-    tnx = run_program(TNX_GUIDE, "tnx", tmp_path=tmp_path)
-    nxdi = run_program(NXDI_FAITHFUL, "nxdi", tmp_path=tmp_path)
-    assert [e["kind"] for e in tnx] == ["model_init", "compile", "load", "save"]
-    assert [e["kind"] for e in nxdi] == ["model_init", "compile"]
+    tnx, nxdi = run_pair(TNX_GUIDE, NXDI_FAITHFUL, tmp_path=tmp_path)
+    assert _kinds(tnx) == ["model_init", "compile", "load", "save"]
+    assert _kinds(nxdi) == ["model_init", "compile"]
     expected = {"tp_degree": 8, "batch_size": 1, "seq_len": 128, "torch_dtype": "float32",
                 "enable_bucketing": True}
     assert tnx[0]["config"] == expected
-    assert nxdi[0]["config"] == {**expected, "save_sharded_checkpoint": True}
+    assert nxdi[1]["config"] == {**expected, "save_sharded_checkpoint": True}
     assert compare(tnx, nxdi) == []
 
 
+def test_guide_example_without_download_fails_on_its_hub_id(tmp_path: Path) -> None:
+    source = NXDI_FAITHFUL.replace(
+        "snapshot_download('openlm-research/open_llama_3b')", "'openlm-research/open_llama_3b'")
+    with pytest.raises(ValueError, match="'openlm-research/open_llama_3b/', a Hugging Face hub id"):
+        run_pair(TNX_GUIDE, source, tmp_path=tmp_path)  # compile() pre-shards the weights
+
+
 def test_unfaithful_migration_without_tp_degree_differs(tmp_path: Path) -> None:
-    tnx = run_program(TNX_GUIDE, "tnx", tmp_path=tmp_path)
-    diffs = compare(tnx, run_program(NXDI_NO_TP, "nxdi", tmp_path=tmp_path))
+    diffs = compare(*run_pair(TNX_GUIDE, NXDI_NO_TP, tmp_path=tmp_path))
     assert diffs == ["model 0: config tp_degree: tnx=8 nxdi=1"]
 
 
 def test_presharded_save_needs_save_sharded_checkpoint(tmp_path: Path) -> None:
-    tnx = run_program(TNX_GUIDE, "tnx", tmp_path=tmp_path)
     source = NXDI_FAITHFUL.replace("save_sharded_checkpoint=True", "")
-    assert any("save_sharded_checkpoint" in d for d in compare(tnx, _nxdi(source, tmp_path)))
+    diffs = compare(*run_pair(TNX_GUIDE, source, tmp_path=tmp_path))
+    assert any("save_sharded_checkpoint" in d for d in diffs)
 
 
 def test_guide_literal_tnx_example_fails_presharded_assert(tmp_path: Path) -> None:
@@ -99,9 +117,9 @@ def test_guide_literal_tnx_example_fails_presharded_assert(tmp_path: Path) -> No
 
 def test_missing_torch_dtype_is_checkpoint_and_differs(tmp_path: Path) -> None:
     source = NXDI_FAITHFUL.replace("torch_dtype=torch.float32,", "")
-    nxdi = run_program(source, "nxdi", tmp_path=tmp_path)
-    assert nxdi[0]["config"]["torch_dtype"] == "checkpoint"
-    diffs = compare(run_program(TNX_GUIDE, "tnx", tmp_path=tmp_path), nxdi)
+    tnx, nxdi = run_pair(TNX_GUIDE, source, tmp_path=tmp_path)
+    assert requested(nxdi)[0]["config"]["torch_dtype"] == "checkpoint"
+    diffs = compare(tnx, nxdi)
     assert len(diffs) == 1 and "torch_dtype" in diffs[0]
 
 
@@ -230,6 +248,374 @@ assert out.shape == (2, 30)
                                      "top_k": 7, "top_p": 0.9, "temperature": 0.7}
 
 
+# --- checks of the real NxDI a migration can trip (each: the bad program fails, the good runs) ---
+
+LLAMA = """
+nc = NeuronConfig(tp_degree=8, seq_len=256, torch_dtype=torch.bfloat16{extra})
+cfg = LlamaInferenceConfig(nc, load_config=load_pretrained_config({path!r}))
+model = NeuronLlamaForCausalLM({path!r}, cfg)
+"""
+COMPILE_LOAD = "model.compile('out')\nmodel.load('out')\n"
+
+
+def _llama(extra: str = "", path: str = "/m/llama") -> str:
+    return LLAMA.format(extra=extra, path=path)
+
+
+@pytest.mark.parametrize("body, error, match", [
+    ("NeuronConfig(seq_len=[128, 256])", TypeError, "seq_len must be an int"),
+    ("NeuronConfig(seq_len=[128, 256], max_new_tokens=8, max_context_length=128,"
+     " max_length=256)", TypeError, "seq_len must be an int"),
+    ("NeuronConfig(seq_len=256, max_context_length=[128])", TypeError, "max_context_length"),
+    ("NeuronConfig(seq_len=256, max_length='256')", TypeError, "max_length must be an int"),
+    ("NeuronConfig(seq_len=256, context_encoding_buckets=(128, 256))", AttributeError, "sort"),
+    ("NeuronConfig(seq_len=256, token_generation_buckets=['256'])", TypeError, "ints"),
+    ("NeuronConfig(seq_len=256, enable_bucketing=True, token_generation_buckets=[])",
+     IndexError, "out of range"),
+    ("NeuronConfig(seq_len=256, token_generation_buckets=[512])", AssertionError, "<= max_length"),
+])
+def test_nxdi_lengths_are_ints_and_buckets_lists_of_ints(body: str, error: type[Exception],
+                                                         match: str, tmp_path: Path) -> None:
+    with pytest.raises(error, match=match):
+        _nxdi(body, tmp_path)
+
+
+def test_nxdi_accepts_int_lengths_and_bucket_lists(tmp_path: Path) -> None:
+    _nxdi("""
+nc = NeuronConfig(seq_len=256, max_context_length=128, enable_bucketing=True,
+                  context_encoding_buckets=[128, 64], token_generation_buckets=[256, 128])
+assert nc.context_encoding_buckets == [64, 128] and nc.max_new_tokens == 128
+""", tmp_path)
+
+
+@pytest.mark.parametrize("path", ["/m/missing", "./missing", "out"])
+def test_nxdi_config_needs_a_local_checkpoint_or_a_hub_id(path: str, tmp_path: Path) -> None:
+    """out is the directory compile() wrote: neuron_config.json, no config.json."""
+    with pytest.raises(OSError, match="config.json"):
+        _nxdi(_llama() + f"model.compile('out')\n{_llama(path=path)}", tmp_path)
+
+
+def test_nxdi_config_of_a_hub_id_is_downloaded(tmp_path: Path) -> None:
+    events = _nxdi(_llama(path="meta-llama/Meta-Llama-3-8B") + "model.compile('out')", tmp_path)
+    assert _kinds(events) == ["model_init", "compile"]  # 2.29 reads no weights in compile()
+
+
+@pytest.mark.parametrize("version, program, error", [
+    ("2.29", COMPILE_LOAD, ValueError),  # load(): _name_or_path is no local path: "org/name/"
+    ("2.27", COMPILE_LOAD, ValueError),
+    ("2.22", "model.compile('out')", FileNotFoundError),  # presharding by default: no hub
+    ("2.21", "model.compile('out')", FileNotFoundError),
+])
+def test_nxdi_hub_id_fails_where_weights_are_read(version: str, program: str,
+                                                   error: type[Exception], tmp_path: Path) -> None:
+    with pytest.raises(error, match="'meta-llama/Meta-Llama-3-8B/', a Hugging Face hub id"):
+        _nxdi(_llama(path="meta-llama/Meta-Llama-3-8B") + program, tmp_path, version)
+
+
+@pytest.mark.parametrize("version", ["2.23", "2.26"])
+def test_nxdi_2_23_to_2_26_download_the_hub_id_of_name_or_path(version: str,
+                                                              tmp_path: Path) -> None:
+    events = _nxdi(_llama(path="meta-llama/Meta-Llama-3-8B") + COMPILE_LOAD, tmp_path, version)
+    assert _kinds(events)[-1] == "load"
+
+
+@pytest.mark.parametrize("version", ["2.21", "2.22", "2.23", "2.29"])
+def test_nxdi_downloaded_checkpoint_runs_everywhere(version: str, tmp_path: Path) -> None:
+    events = _nxdi("from huggingface_hub import snapshot_download\n" + _llama(
+        path="meta-llama/Meta-Llama-3-8B").replace(
+        "'meta-llama/Meta-Llama-3-8B'", "snapshot_download('meta-llama/Meta-Llama-3-8B')")
+        + COMPILE_LOAD, tmp_path, version)
+    assert _kinds(events)[-2:] == ["compile", "load"]
+
+
+def test_snapshot_download_into_a_local_dir(tmp_path: Path) -> None:
+    _nxdi("from huggingface_hub import snapshot_download\n"
+          "path = snapshot_download('mistralai/Mixtral-8x7B-v0.1', local_dir='local-models/m')\n"
+          "assert path == 'local-models/m'\n"
+          "cfg = MixtralInferenceConfig(MoENeuronConfig(tp_degree=8),"
+          " load_config=load_pretrained_config(path))\n"
+          "model = NeuronMixtralForCausalLM(path, cfg)\n" + COMPILE_LOAD, tmp_path)
+    assert (tmp_path / "local-models" / "m" / "config.json").is_file()
+
+
+@pytest.mark.parametrize("repo_id", ["meta-llama/Meta-Llama-3-8B/", "/models/llama", "a--b"])
+def test_snapshot_download_validates_the_repo_id(repo_id: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Repo id must be"):
+        _nxdi(f"from huggingface_hub import snapshot_download\nsnapshot_download({repo_id!r})",
+              tmp_path)
+
+
+@pytest.mark.parametrize("body, error", [
+    ("NeuronLlamaForCausalLM('/m/llama')", FileNotFoundError),  # a checkpoint, no config
+    ("NeuronLlamaForCausalLM('/m/nowhere')", FileNotFoundError),
+    ("NeuronLlamaForCausalLM('/m/mixtral', LlamaInferenceConfig(NeuronConfig(), "
+     "load_config=load_pretrained_config('/m/mixtral')))", TypeError),  # weights would not convert
+    ("NeuronMixtralForCausalLM('/m/llama', MixtralInferenceConfig(MoENeuronConfig(), "
+     "load_config=load_pretrained_config('/m/llama')))", AssertionError),  # no experts in it
+])
+def test_nxdi_application_class_needs_its_checkpoint(body: str, error: type[Exception],
+                                                     tmp_path: Path) -> None:
+    with pytest.raises(error):
+        _nxdi(body, tmp_path)
+
+
+def test_nxdi_mistral_runs_on_the_llama_class(tmp_path: Path) -> None:
+    _nxdi(_llama(path="/m/mistral") + COMPILE_LOAD, tmp_path)
+
+
+def test_nxdi_absolute_paths_stay_in_the_sandbox(tmp_path: Path) -> None:
+    _nxdi(_llama() + "model.compile('/tnx2nxdi-fake-probe/out')", tmp_path)
+    assert not Path("/tnx2nxdi-fake-probe").exists()
+    assert (tmp_path / ".abs" / "tnx2nxdi-fake-probe" / "out" / "neuron_config.json").is_file()
+
+
+QUANTIZED = ", quantized=True, quantized_checkpoints_path='q.pt'"
+MODULES = ", modules_to_not_convert=['lm_head']"
+
+
+@pytest.mark.parametrize("version, extra, error, match", [
+    ("2.29", ", quantized=True", AssertionError, "quantized_checkpoints_path is required"),
+    ("2.21", ", quantized=True", AssertionError, "quantized_checkpoints_path is required"),
+    ("2.29", QUANTIZED + ", quantization_dtype='s8'", AssertionError, "not a valid QuantizedDtype"),
+    ("2.29", QUANTIZED, Exception, "modules_to_not_convert is not provided"),
+    ("2.22", QUANTIZED, Exception, "modules_to_not_convert is not provided"),
+    ("2.29", QUANTIZED + ", fused_qkv=True, qkv_kernel_enabled=True", AssertionError,
+     "Could not find modules_to_not_convert"),
+    ("2.22", QUANTIZED + ", fused_qkv=True, qkv_kernel_enabled=True", AssertionError,
+     "Could not find modules_to_not_convert"),
+    ("2.21", QUANTIZED + MODULES, TypeError, "modules_to_not_convert"),  # no such keyword
+])
+def test_nxdi_quantized_config(version: str, extra: str, error: type[Exception], match: str,
+                               tmp_path: Path) -> None:
+    with pytest.raises(error, match=match) as caught:
+        _nxdi(_llama(extra), tmp_path, version)
+    if error is Exception:  # a warning of the real NxDI
+        assert type(caught.value).__name__ == "NxDIConfigWarning"
+
+
+@pytest.mark.parametrize("version, extra", [
+    ("2.29", QUANTIZED + MODULES), ("2.22", QUANTIZED + MODULES),
+    ("2.29", QUANTIZED + MODULES + ", fused_qkv=True, qkv_kernel_enabled=True"),
+    ("2.21", QUANTIZED),  # 2.21 neither warns nor asserts
+])
+def test_nxdi_quantized_config_accepted(version: str, extra: str, tmp_path: Path) -> None:
+    _nxdi(_llama(extra), tmp_path, version)
+
+
+@pytest.mark.parametrize("version, program", [
+    ("2.29", COMPILE_LOAD),  # 2.23+: read at load()
+    ("2.23", COMPILE_LOAD),
+    ("2.22", "model.compile('out')"),  # 2.21-2.22: read while compile() pre-shards
+    ("2.21", "model.compile('out')"),
+])
+def test_nxdi_quantized_checkpoint_must_exist(version: str, program: str,
+                                              tmp_path: Path) -> None:
+    extra = QUANTIZED + (MODULES if version != "2.21" else "")
+    with pytest.raises(FileNotFoundError, match="Quantized checkpoint file not found: q.pt"):
+        _nxdi(_llama(extra) + program, tmp_path, version)
+
+
+def test_nxdi_compile_without_quantized_checkpoint_reads_no_weights_in_2_29(
+        tmp_path: Path) -> None:
+    _nxdi(_llama(QUANTIZED + MODULES) + "model.compile('out')", tmp_path)
+
+
+@pytest.mark.parametrize("version", ["2.21", "2.22", "2.29"])
+@pytest.mark.parametrize("target, prepare", [("q.pt", ""), ("qdir", "os.mkdir('qdir')\n")])
+def test_nxdi_save_quantized_state_dict_creates_the_checkpoint(
+        version: str, target: str, prepare: str, tmp_path: Path) -> None:
+    extra = f", quantized=True, quantized_checkpoints_path={target!r}" + (
+        MODULES if version != "2.21" else "")
+    events = _nxdi("import os\n" + prepare + _llama(extra) + (
+        "NeuronLlamaForCausalLM.save_quantized_state_dict('/m/llama', cfg)\n") + COMPILE_LOAD,
+        tmp_path, version)
+    assert _kinds(events)[1:] == ["save_quantized", "compile", "load"]
+    made = tmp_path / target
+    assert (made / "model.safetensors").is_file() if prepare else made.is_file()
+
+
+@pytest.mark.parametrize("path, error", [
+    ("meta-llama/Meta-Llama-3-8B", ValueError),  # "meta-llama/Meta-Llama-3-8B/": not a repo id
+    ("/m/missing", OSError),
+])
+def test_nxdi_save_quantized_state_dict_needs_a_local_checkpoint(
+        path: str, error: type[Exception], tmp_path: Path) -> None:
+    with pytest.raises(error, match="save_quantized_state_dict"):
+        _nxdi(_llama(QUANTIZED + MODULES) + (
+            f"NeuronLlamaForCausalLM.save_quantized_state_dict({path!r}, cfg)"), tmp_path)
+
+
+def test_nxdi_qkv_kernel_needs_fused_qkv(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="QKV kernel only supported when fused_qkv is TRUE"):
+        _nxdi(_llama(", qkv_kernel_enabled=True") + "model.compile('out')", tmp_path)
+    _nxdi(_llama(", qkv_kernel_enabled=True, fused_qkv=True") + "model.compile('out')", tmp_path)
+
+
+DEFAULT_HEADS: dict[str, dict] = {"/m/llama": {}}
+HEADS_40_KV_8 = {"/m/llama-40": {"num_attention_heads": 40, "num_key_value_heads": 8}}
+MHA = {"/m/llama-mha": {"num_attention_heads": 32, "num_key_value_heads": 32}}
+
+
+@pytest.mark.parametrize("version, tp, checkpoint, error", [
+    ("2.29", 8, DEFAULT_HEADS, None),  # 32 heads, 8 KV heads: min(8, 32) % 8 == 0
+    ("2.21", 8, DEFAULT_HEADS, None),
+    ("2.29", 2, DEFAULT_HEADS, "2 is not divisible by 8"),
+    ("2.21", 2, DEFAULT_HEADS, "2 is not divisible by 8"),
+    ("2.27", 16, HEADS_40_KV_8, "multiples of tp degree but got 40 and 16"),
+    ("2.28", 16, HEADS_40_KV_8, None),  # 2.28 dropped the heads % tp assert
+    ("2.29", 16, HEADS_40_KV_8, None),
+    ("2.29", 8, MHA, "8 is not divisible by 32"),
+])
+def test_nxdi_flash_decoding_divisibility(version: str, tp: int, checkpoint: dict[str, dict],
+                                          error: str | None, tmp_path: Path) -> None:
+    [path] = checkpoint
+    body = LLAMA.replace("tp_degree=8", f"tp_degree={tp}").format(
+        extra=", flash_decoding_enabled=True", path=path)
+    if error is None:
+        _nxdi(body, tmp_path, version, checkpoints=checkpoint)
+    else:
+        with pytest.raises(AssertionError, match=error):
+            _nxdi(body, tmp_path, version, checkpoints=checkpoint)
+
+
+RELOAD = """
+nc = NeuronConfig(tp_degree=8, seq_len={seq}, torch_dtype=torch.bfloat16{reload})
+cfg = LlamaInferenceConfig(nc, load_config=load_pretrained_config('/m/llama'))
+NeuronLlamaForCausalLM('/m/llama', cfg).load('out')
+"""
+
+
+def _compile_then_reload(compiled: str, reloaded: str, seq: int = 256) -> str:
+    return _llama(compiled) + "model.compile('out')\n" + RELOAD.format(seq=seq, reload=reloaded)
+
+
+@pytest.mark.parametrize("version, compiled, reloaded, error, match", [
+    # 2.21-2.22 pre-shard by default: a reload with the default expects the files
+    ("2.22", ", save_sharded_checkpoint=False", "", FileNotFoundError,
+     "tp0_sharded_checkpoint.safetensors"),
+    ("2.21", ", save_sharded_checkpoint=False", "", FileNotFoundError,
+     "tp0_sharded_checkpoint.safetensors"),
+    ("2.29", "", ", save_sharded_checkpoint=True", FileNotFoundError,
+     "tp0_sharded_checkpoint.safetensors"),
+    ("2.29", "", ", fused_qkv=True", ValueError, "fused_qkv: compiled=False loaded=True"),
+])
+def test_nxdi_reload_must_match_what_compile_wrote(version: str, compiled: str, reloaded: str,
+                                                   error: type[Exception], match: str,
+                                                   tmp_path: Path) -> None:
+    with pytest.raises(error, match=match):
+        _nxdi(_compile_then_reload(compiled, reloaded), tmp_path, version)
+
+
+def test_nxdi_reload_with_another_seq_len_fails(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="seq_len: compiled=256 loaded=512"):
+        _nxdi(_compile_then_reload("", "", seq=512), tmp_path)
+
+
+@pytest.mark.parametrize("version, compiled, reloaded", [
+    ("2.22", ", save_sharded_checkpoint=False", ", save_sharded_checkpoint=False"),
+    ("2.22", "", ""),  # presharded both times
+    ("2.29", "", ""),
+    ("2.29", ", save_sharded_checkpoint=True", ""),  # shards on load from the checkpoint
+])
+def test_nxdi_reload_with_the_compiled_configuration(version: str, compiled: str, reloaded: str,
+                                                     tmp_path: Path) -> None:
+    events = _nxdi(_compile_then_reload(compiled, reloaded), tmp_path, version)
+    assert _kinds(events)[-1] == "load"
+
+
+REOPEN = "model.compile('out')\nreopened = NeuronLlamaForCausalLM('out')\nreopened.load('out')\n"
+
+
+@pytest.mark.parametrize("version, extra, error", [
+    ("2.29", "", None),  # shards on load from config._name_or_path, the original checkpoint
+    ("2.23", "", None),
+    ("2.22", "", None),  # presharded by default
+    ("2.22", ", save_sharded_checkpoint=False", "compiled NxDI artifacts"),  # reads out/ weights
+    ("2.21", ", save_sharded_checkpoint=False", "compiled NxDI artifacts"),
+])
+def test_nxdi_reopened_compiled_directory(version: str, extra: str, error: str | None,
+                                          tmp_path: Path) -> None:
+    body = _llama(extra) + REOPEN
+    if error is None:
+        events = _nxdi(body, tmp_path, version)
+        inits = [e for e in events if e["kind"] == "model_init"]
+        assert inits[1]["config"] == inits[0]["config"]
+    else:
+        with pytest.raises(FileNotFoundError, match=error):
+            _nxdi(body, tmp_path, version)
+
+
+def test_nxdi_reopened_config_keeps_what_the_program_set(tmp_path: Path) -> None:
+    _nxdi(_llama() + "model.neuron_config.fused_qkv = True\n" + REOPEN + (
+        "assert reopened.neuron_config.fused_qkv is True\n"), tmp_path)
+
+
+GENERATE = "HuggingFaceGenerationAdapter(model).generate(torch.ones(1, {prompt}), max_length={n})"
+
+
+@pytest.mark.parametrize("extra, prompt, n, match", [
+    ("", 8, 512, "Input len 512 exceeds largest bucket \\(256\\) for token_generation_model"),
+    ("", 8, 8, "Input length of input_ids is 8, but `max_length` is set to 8"),
+    (", max_context_length=128", 200, 256, "Input len 200 exceeds largest bucket \\(128\\)"),
+    (", enable_bucketing=True, token_generation_buckets=[128]", 8, 256,
+     "exceeds largest bucket \\(128\\)"),
+])
+def test_nxdi_generate_stays_within_the_compiled_lengths(extra: str, prompt: int, n: int,
+                                                         match: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=match):
+        _nxdi(_llama(extra) + COMPILE_LOAD + GENERATE.format(prompt=prompt, n=n), tmp_path)
+
+
+def test_nxdi_generate_up_to_seq_len(tmp_path: Path) -> None:
+    _nxdi(_llama(", max_context_length=128") + COMPILE_LOAD + GENERATE.format(prompt=128, n=256),
+          tmp_path)
+
+
+@pytest.mark.parametrize("version, body, warns", [
+    ("2.22", "NeuronConfig(logical_neuron_cores=2)", True),
+    ("2.21", "NeuronConfig(logical_neuron_cores=2)", False),
+    ("2.23", "NeuronConfig(speculation_length=4, async_mode=True)", True),
+    ("2.23", "NeuronConfig(speculation_length=4, async_mode=True, enable_fused_speculation=True)",
+     False),
+    ("2.22", "NeuronConfig(speculation_length=4, async_mode=True)", False),
+    ("2.24", "os.environ['NEURON_LOGICAL_NC_CONFIG'] = '1'\nNeuronConfig(logical_nc_config=2)",
+     True),
+    ("2.23", "os.environ['NEURON_LOGICAL_NC_CONFIG'] = '1'\nNeuronConfig(logical_nc_config=2)",
+     False),
+    ("2.29", "NeuronConfig(mlp_tkg_nki_kernel_enabled=True)", True),
+    ("2.28", "NeuronConfig(mlp_tkg_nki_kernel_enabled=True)", False),
+])
+def test_nxdi_warnings_while_building_a_config_fail(version: str, body: str, warns: bool,
+                                                   tmp_path: Path) -> None:
+    program = "import os\n" + body
+    if warns:
+        with pytest.raises(Exception, match="NxDI .* warns while the config is built") as caught:
+            _nxdi(program, tmp_path, version)
+        assert type(caught.value).__name__ == "NxDIConfigWarning"
+    else:
+        _nxdi(program, tmp_path, version)
+
+
+def test_nxdi_configs_nxdi_builds_itself_only_warn(tmp_path: Path) -> None:
+    """Reading a compiled neuron_config.json is NxDI's own construction, not the program's."""
+    _nxdi(_llama(", logical_nc_config=2") + "model.compile('out')\n"
+          "import os\nos.environ['NEURON_LOGICAL_NC_CONFIG'] = '1'\n"
+          "NeuronLlamaForCausalLM('out')", tmp_path, "2.29")
+
+
+def test_checkpoints_the_original_read_are_there_for_the_migration(tmp_path: Path) -> None:
+    tnx = """
+import transformers_neuronx as tnx
+tnx.LlamaForSampling.from_pretrained('/models/llama-2-7b', tp_degree=2).to_neuron()
+"""
+    nxdi = NXDI_PRELUDE + _llama(path="PATH").replace("tp_degree=8", "tp_degree=2")
+    tnx_events, _ = run_pair(tnx, nxdi.replace("PATH", "/models/llama-2-7b"),
+                             tmp_path=tmp_path / "same")
+    assert tnx_events[0] == {"kind": "checkpoint", "path": "/models/llama-2-7b", "config": {}}
+    with pytest.raises(OSError, match="/models/llama-2-7b-chat"):
+        run_pair(tnx, nxdi.replace("PATH", "/models/llama-2-7b-chat"), tmp_path=tmp_path / "other")
+
+
 # --- TNx faithfulness ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body, error", [
@@ -255,6 +641,26 @@ def test_tnx_validation(body: str, error: type[Exception], tmp_path: Path) -> No
         _tnx(body, tmp_path)
 
 
+@pytest.mark.parametrize("tp, checkpoint, flash_decoding", [
+    (8, {}, True),
+    (2, {}, None),  # 8 KV heads over 2 ranks: TNx asserts
+    (2, {"num_key_value_heads": 32}, False),  # MHA: TNx turns shard_over_sequence off
+])
+def test_tnx_shard_over_sequence(tp: int, checkpoint: dict, flash_decoding: bool | None,
+                                 tmp_path: Path) -> None:
+    program = ("import transformers_neuronx as tnx\n"
+               f"m = tnx.LlamaForSampling.from_pretrained('/m/llama', tp_degree={tp},"
+               " neuron_config=tnx.NeuronConfig(shard_over_sequence=True))\n"
+               "m.to_neuron()\n")
+    if flash_decoding is None:
+        with pytest.raises(AssertionError, match="not divisble by n_kv_heads 8"):
+            run_program(program, "tnx", tmp_path=tmp_path, checkpoints={"/m/llama": checkpoint})
+        return
+    events = run_program(program, "tnx", tmp_path=tmp_path, checkpoints={"/m/llama": checkpoint})
+    config = requested(events)[0]["config"]
+    assert config.get("flash_decoding_enabled", False) is flash_decoding
+
+
 def test_tnx_llama_ignores_unknown_kwargs_and_normalizes(tmp_path: Path) -> None:
     events = _tnx("""
 from transformers_neuronx.config import KVCacheQuantizationConfig
@@ -267,7 +673,7 @@ nc = tnx.NeuronConfig(
 m = tnx.LlamaForSampling.from_pretrained('/m/llama', batch_size=4, tp_degree=8, amp='bf16',
     n_positions=[512, 256], context_length_estimate=[128, 64], neuron_config=nc, typo_kw=3)
 """, tmp_path)
-    event = events[0]
+    [event] = [e for e in events if e["kind"] == "model_init"]
     assert event["ignored_kwargs"] == {"typo_kw": 3}
     assert event["config"] == {
         "tp_degree": 8, "batch_size": 4, "seq_len": 512, "torch_dtype": "bfloat16",
@@ -305,9 +711,10 @@ model = NeuronLlamaForCausalLM('artifacts')
 model.load('artifacts')
 HuggingFaceGenerationAdapter(model).generate(torch.ones(1, 8), max_length=256)
 """, tmp_path)
-    assert [e["kind"] for e in tnx] == ["model_init", "compile", "load", "save", "model_init",
-                                        "load_request", "load", "generate"]
-    assert nxdi[2]["config"] == nxdi[0]["config"]
+    assert _kinds(tnx) == ["model_init", "compile", "load", "save", "model_init",
+                           "load_request", "load", "generate"]
+    inits = [e for e in nxdi if e["kind"] == "model_init"]
+    assert inits[1]["config"] == inits[0]["config"]
     assert compare(tnx, nxdi) == []
 
 
@@ -368,7 +775,7 @@ out = adapter.generate(**inputs, do_sample=True, max_length=64, temperature=0.7)
 assert out.shape == (2, 64)
 assert len(tok.batch_decode(out)) == 2
 """, tmp_path)
-    assert events[0]["family"] == "mistral"
+    assert requested(events)[0]["family"] == "mistral"
     assert requested(events)[-1] == {"kind": "generate", "max_length": 64, "do_sample": True,
                                      "top_k": 50, "top_p": 1.0, "temperature": 0.7}
     with pytest.raises(AssertionError):
@@ -401,6 +808,76 @@ def test_vllm_override_validation_and_comparison(tmp_path: Path) -> None:
     unset = run_program(VLLM_PROGRAM % ("", "None"), "nxdi", tmp_path=tmp_path)
     assert any("framework" in d for d in compare(run_program(
         VLLM_PROGRAM % ("", "None"), "tnx", tmp_path=tmp_path), unset))
+
+
+VLLM_ENGINE = """
+import os
+from vllm import LLM
+%s
+LLM(model='/m/llama', tensor_parallel_size=8, max_num_seqs=4, max_model_len=2048, %s)
+"""
+NXDI_QUANT = ("override_neuron_config={'quantized': True, 'quantization_dtype': 'int8', "
+              "'quantization_type': 'per_channel_symmetric', 'quantized_checkpoints_path': 'q', "
+              "'modules_to_not_convert': ['lm_head']}")
+
+
+def _engine(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(event for event in events if event["kind"] == "vllm_engine")
+
+
+def test_fake_vllm_records_what_each_loader_quantizes(tmp_path: Path) -> None:
+    tnx = run_program(VLLM_ENGINE % ("os.environ['NEURON_QUANT_DTYPE'] = 'f8e4m3fn'",
+                                     "quantization='neuron_quant'"), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["quantization"] == {
+        "quantized": True, "quantization_dtype": "f8e4m3",
+        "quantization_type": "per_channel_symmetric", "unconverted": ["lm_head"]}
+    int8 = run_program(VLLM_ENGINE % ("", "quantization='neuron_quant'"), "tnx",
+                       tmp_path=tmp_path)
+    nxdi = run_program(VLLM_ENGINE % (ENV_NXDI, NXDI_QUANT), "nxdi", tmp_path=tmp_path)
+    assert compare(int8, nxdi) == []
+    # NxDI quantizes lm_head unless told not to, and defaults to per-tensor quantization.
+    everything = NXDI_QUANT.replace(", 'modules_to_not_convert': ['lm_head']", "")
+    per_tensor = NXDI_QUANT.replace("per_channel_symmetric", "per_tensor_symmetric")
+    for override in (everything, per_tensor):
+        other = run_program(VLLM_ENGINE % (ENV_NXDI, override), "nxdi", tmp_path=tmp_path)
+        assert any("quantization" in d for d in compare(int8, other))
+    with pytest.raises(TypeError, match="neuron_quant"):
+        run_program(VLLM_ENGINE % (ENV_NXDI, "quantization='neuron_quant'"), "nxdi",
+                    tmp_path=tmp_path)
+    with pytest.raises(TypeError):  # modules_to_not_convert is read from 2.22 only
+        run_program(VLLM_ENGINE % (ENV_NXDI, NXDI_QUANT), "nxdi", tmp_path=tmp_path,
+                    nxdi_version="2.21")
+
+
+def test_fake_vllm_reads_buckets_from_the_environment_only_on_tnx(tmp_path: Path) -> None:
+    env = "os.environ['NEURON_TOKEN_GEN_BUCKETS'] = '1024,512'"
+    tnx = run_program(VLLM_ENGINE % (env, "device='neuron'"), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["buckets"]["token_generation_buckets"] == [512, 1024]
+    ignored = run_program(VLLM_ENGINE % (env + "\n" + ENV_NXDI, "device='neuron'"), "nxdi",
+                          tmp_path=tmp_path)
+    assert any("buckets" in d for d in compare(tnx, ignored))
+    moved = run_program(VLLM_ENGINE % (ENV_NXDI, "device='neuron', override_neuron_config="
+                                       "{'token_generation_buckets': [512, 1024]}"),
+                        "nxdi", tmp_path=tmp_path)
+    assert compare(tnx, moved) == []
+
+
+def test_fake_vllm_takes_eagle_from_the_draft_config_on_tnx_and_the_override_on_nxdi(
+    tmp_path: Path
+) -> None:
+    (tmp_path / "draft").mkdir()
+    (tmp_path / "draft" / "config.json").write_text('{"is_eagle": true}')
+    spec = "speculative_model='draft', num_speculative_tokens=4"
+    tnx = run_program(VLLM_ENGINE % ("", spec), "tnx", tmp_path=tmp_path)
+    assert _engine(tnx)["speculation"] == {"speculation_length": 4,
+                                          "enable_fused_speculation": True,
+                                          "enable_eagle_speculation": True}
+    plain = run_program(VLLM_ENGINE % (ENV_NXDI, spec), "nxdi", tmp_path=tmp_path)
+    assert any("speculation" in d for d in compare(tnx, plain))
+    eagle = run_program(VLLM_ENGINE % (ENV_NXDI, spec + ", override_neuron_config="
+                                       "{'enable_eagle_speculation': True}"),
+                        "nxdi", tmp_path=tmp_path)
+    assert compare(tnx, eagle) == []
 
 
 # --- harness ---------------------------------------------------------------------------------

@@ -24,9 +24,13 @@ the same request (not because the migration may differ):
   (``_padding``) and compared whenever the program asks for a padding side; a program that
   does not must not get one written out.
 
-Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences they
-explain; each has a strict xfail regression test below, so fixing the bug fails that test and the
-entry must go.
+Known migration bugs found by this test are listed in ``KNOWN_BUGS`` with the differences (or
+the error of the migrated program) they explain; each has a strict xfail regression test below, so
+fixing the bug fails that test and the entry must go.
+
+Checkpoints: the local checkpoints the TNx program reads are created for its migration
+(``provisioned_checkpoints``); a hub id stays a hub id, which NxDI's application classes cannot
+read weights from.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from tests.execution import compare, run_program
+from tests.execution import compare, provisioned_checkpoints, run_program
 from tests.tnx_programs import (
     ALL_OPTIONS,
     DRAWN_TOGETHER,
@@ -97,10 +101,47 @@ class KnownBug:
     error: re.Pattern[str] | None = None
 
 
-#: Open migration bugs: none at the moment. The three this test found first (sampling with
-#: on-device generation, the adapter import in another method, left padding with continuous
-#: batching) were fixed in 6ddc223; their programs stay below as regression tests.
-KNOWN_BUGS: dict[str, KnownBug] = {}
+def _hub_id_argument(program: Program) -> bool:
+    """A hub id the program passes to the function or class that builds the model."""
+    return program.location != "module" and not program.checkpoint.startswith(("/", "."))
+
+
+def _per_tensor_quantization(program: Program) -> bool:
+    """TNx direct_cast quantization, which the tool maps to NxDI per_tensor_symmetric."""
+    return any(name == "quant" and ("quantize_method", "'direct_cast'") in keywords
+               for name, keywords in program.subconfigs)
+
+
+def _unquantized_attention_with_fused_qkv(program: Program) -> bool:
+    options = dict(program.neuron_config)
+    return options.get("fuse_qkv") == "True" and any(
+        name == "quant" and ("quantize_attn", "False") in keywords
+        for name, keywords in program.subconfigs)
+
+
+#: Open migration bugs found once the strict fake NxDI learnt the real NxDI's checks. The first
+#: three this test found were fixed in 6ddc223; a hub id at module level, quantization without
+#: modules_to_not_convert or a quantized checkpoint, and fused_rmsnorm_qkv carried as
+#: qkv_kernel_enabled without fused_qkv were fixed in fc5171f. Their programs stay below as
+#: regression tests. Still open: a hub id passed as an argument of the function or class that
+#: builds the model reaches NxDI, which reads it as the normalized "org/name/" (load() or
+#: save_quantized_state_dict); per-tensor quantization (TNx direct_cast) comes without
+#: modules_to_not_convert, so NxDI 2.22+ warns that it quantizes every module, lm_head included
+#: (TNx never quantized lm_head); quantize_attn=False with fuse_qkv=True keeps attention out of
+#: modules_to_not_convert (a TNX306 marker asks for the per-layer "layers.N.self_attn" names), so
+#: NxDI quantizes the attention TNx kept in full precision.
+KNOWN_BUGS: dict[str, KnownBug] = {
+    "hub-id-passed-as-argument": KnownBug(
+        affects=_hub_id_argument,
+        error=re.compile(r"(FileNotFoundError|HFValidationError): .*reads? (the checkpoint "
+                         r"weights from )?'[^']+/', a Hugging Face hub id")),
+    "per-tensor-quantization-without-modules-to-not-convert": KnownBug(
+        affects=_per_tensor_quantization,
+        error=re.compile(r"NxDIConfigWarning: .*modules_to_not_convert is not provided")),
+    "unquantized-attention-with-fused-qkv": KnownBug(
+        affects=_unquantized_attention_with_fused_qkv,
+        diffs=re.compile(r"model \d+: config modules_to_not_convert: tnx=\[[^]]*'self_attn'")),
+}
 
 
 # --- normalization -------------------------------------------------------------------------------
@@ -196,6 +237,7 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
             (path / SAVED_DIR).mkdir(parents=True)  # what an earlier run would have left
         # The TNx side states its request in the target release's NxDI words.
         tnx = run_program(source, "tnx", tmp_path=sides["tnx"], nxdi_version=target)
+        checkpoints = provisioned_checkpoints(tnx)  # the local checkpoints the original read
         migration = _migrate(source, Options(target_version=target))
         note(migration.code)
         manual = sorted({f.code for f in migration.findings if not f.fixed})
@@ -208,7 +250,7 @@ def check(program: Program, target: str = DEFAULT_TARGET_VERSION) -> list[str]:
             return []
         try:
             nxdi = run_program(migration.code, "nxdi", tmp_path=sides["nxdi"],
-                               nxdi_version=target)
+                               nxdi_version=target, checkpoints=checkpoints)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
             for name, bug in KNOWN_BUGS.items():
@@ -261,11 +303,57 @@ LEFT_PADDING_WITH_CONTINUOUS_BATCHING = Program(
     neuron_config=(("padding_side", "'left'"),),
     subconfigs=(("continuous_batching", (("max_num_seqs", "4"),)),), save=None, batch_size=4,
 )
+HUB_ID_CHECKPOINT = Program(
+    family="llama", checkpoint="meta-llama/Meta-Llama-3-8B", imports="names", config="none",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(), subconfigs=(),
+    save=None, samples=(Sample((("sequence_length", "128"),)),),
+)
+HUB_ID_ARGUMENT = Program(
+    family="llama", checkpoint="meta-llama/Meta-Llama-3-8B", imports="names", config="none",
+    location="function", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(), save=None, samples=(Sample((("sequence_length", "128"),)),),
+)
+QUANTIZED = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(("quant", (("quant_dtype", "'s8'"),)),), save=None,
+    samples=(Sample((("sequence_length", "128"),)),),
+)
+PER_TENSOR_QUANTIZATION = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),), neuron_config=(),
+    subconfigs=(("quant", (("quantize_method", "'direct_cast'"),)),), save=None,
+    samples=(Sample((("sequence_length", "128"),)),),
+)
+UNQUANTIZED_ATTENTION_WITH_FUSED_QKV = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),),
+    neuron_config=(("fuse_qkv", "True"),),
+    subconfigs=(("quant", (("quantize_attn", "False"),)),), save=None,
+)
+QKV_KERNEL_WITHOUT_FUSED_QKV = Program(
+    family="llama", checkpoint="/models/llama-2-7b", imports="names", config="variable",
+    location="module", from_pretrained=(("tp_degree", "8"),),
+    neuron_config=(("fused_rmsnorm_qkv", "True"),), subconfigs=(), save=None,
+)
 REGRESSIONS = {
     "sample-with-on-device-generation": ON_DEVICE_GENERATION_SAMPLE,
     "adapter-import-in-another-method": ADAPTER_IN_OTHER_METHOD,
     "left-padding-with-continuous-batching": LEFT_PADDING_WITH_CONTINUOUS_BATCHING,
+    "hub-id-checkpoint": HUB_ID_CHECKPOINT,
+    "hub-id-passed-as-argument": HUB_ID_ARGUMENT,
+    "quantized-without-modules-to-not-convert": QUANTIZED,
+    "quantized-checkpoint-never-created": QUANTIZED,
+    "per-tensor-quantization-without-modules-to-not-convert": PER_TENSOR_QUANTIZATION,
+    "qkv-kernel-without-fused-qkv": QKV_KERNEL_WITHOUT_FUSED_QKV,
+    "unquantized-attention-with-fused-qkv": UNQUANTIZED_ATTENTION_WITH_FUSED_QKV,
 }
+#: The release each regression runs for (where its bug shows first).
+REGRESSION_TARGETS = {"quantized-checkpoint-never-created": "2.21"}
+
+
+class KnownMigrationBug(Exception):
+    """The migrated program failed the way its KNOWN_BUGS entry says."""
 
 
 def test_every_known_bug_has_a_regression_program_it_affects() -> None:
@@ -273,16 +361,35 @@ def test_every_known_bug_has_a_regression_program_it_affects() -> None:
         assert name in REGRESSIONS and bug.affects(REGRESSIONS[name])
 
 
-@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def _regression_param(name: str) -> Any:
+    if name not in KNOWN_BUGS:
+        return name
+    mark = pytest.mark.xfail(strict=True, raises=KnownMigrationBug,
+                             reason=f"known migration bug {name!r}")
+    return pytest.param(name, marks=mark)
+
+
+@pytest.mark.parametrize("name", [_regression_param(name) for name in sorted(REGRESSIONS)])
 def test_regression(name: str) -> None:
-    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail:
-    fixing it makes this test fail until the KNOWN_BUGS entry goes."""
+    """Programs that once showed a migration bug. An open bug (in KNOWN_BUGS) is a strict xfail
+    that only its own failure satisfies: fixing it makes this test pass, which fails the run
+    until the KNOWN_BUGS entry goes; any other failure fails it too."""
     program = REGRESSIONS[name]
-    if name in KNOWN_BUGS:
-        pytest.xfail(f"known migration bug {name!r}")  # pragma: no cover - none open
+    target = REGRESSION_TARGETS.get(name, DEFAULT_TARGET_VERSION)
     source = program.render()
     with tempfile.TemporaryDirectory() as directory:
-        tnx = run_program(source, "tnx", tmp_path=Path(directory))
-        migration = _migrate(source)
-        nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory))
-    assert compare(*_normalized(program, migration, tnx, nxdi)) == []
+        tnx = run_program(source, "tnx", tmp_path=Path(directory), nxdi_version=target)
+        migration = _migrate(source, Options(target_version=target))
+        bug = KNOWN_BUGS.get(name)
+        try:
+            nxdi = run_program(migration.code, "nxdi", tmp_path=Path(directory),
+                               nxdi_version=target, checkpoints=provisioned_checkpoints(tnx))
+        except Exception as error:
+            if bug is not None and bug.error is not None and bug.error.match(
+                    f"{type(error).__name__}: {error}"):
+                raise KnownMigrationBug(name) from error
+            raise
+    diffs = compare(*_normalized(program, migration, tnx, nxdi))
+    if bug is not None and bug.diffs is not None and any(map(bug.diffs.match, diffs)):
+        raise KnownMigrationBug(f"{name}: {diffs}")
+    assert diffs == []

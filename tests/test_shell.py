@@ -81,12 +81,14 @@ def test_only_the_framework_value_is_rewritten_on_its_line() -> None:
                     "--device neuron\n")
 
 
-def test_speculation_with_more_than_one_sequence_is_reported_on_the_command() -> None:
-    code, findings = _migrate("vllm serve /m --device neuron --speculative-model /d \\\n"
-                              "    --max-num-seqs 4\n")
+def test_speculation_with_more_than_one_sequence_is_reported_for_2_21_only() -> None:
+    text = "vllm serve /m --device neuron --speculative-model /d \\\n    --max-num-seqs 4\n"
+    code, findings = _migrate(text, target_version="2.21")
     assert [(f.code, f.line) for f in findings if not f.fixed] == [("TNX604", 1)]
-    assert code.splitlines()[1].startswith("# TODO(tnx2nxdi): TNX604")
+    assert code.splitlines()[1].startswith("# TODO(tnx2nxdi): TNX604 with NxDI 2.21")
     _bash_n(code)
+    code, findings = _migrate(text, target_version="2.22")
+    assert [f.code for f in findings] == ["TNX601"]
 
 
 def test_double_quoted_and_equals_forms_keep_their_quoting() -> None:
@@ -156,3 +158,89 @@ def test_cli_reports_script_findings_with_file_and_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{script}:2:8: TNX604 NEURON_RANK_ID (multi-node inference)" in result.output
     assert script.read_text().count("TODO") == 0  # --check writes nothing
+
+
+# -- what vLLM's TNx loader read, moved into the override ----------------------------------------
+
+
+def test_a_quantized_launch_without_device_or_override_is_seen_and_moved() -> None:
+    text = "export NEURON_QUANT_DTYPE=f8e4m3fn\nvllm serve /m/llama-3-8b -q neuron_quant --port 1\n"
+    result, data = process_bytes(text.encode(), Options(), "serve.sh")
+    assert result.changed
+    code = data.decode()
+    assert "neuron_quant" not in code.splitlines()[-1]
+    assert '"quantization_dtype": "f8e4m3"' in code
+    assert '"quantization_type": "per_channel_symmetric"' in code
+    assert [f.code for f in result.findings if not f.fixed] == ["TNX305"]
+    _bash_n(code)
+
+
+def test_quantization_written_with_equals_is_removed_with_its_value() -> None:
+    code, _ = _migrate("vllm serve /m --device neuron --quantization=neuron_quant --port 1\n")
+    assert "--quantization" not in code and code.rstrip().endswith("--port 1")
+
+
+def test_modules_to_not_convert_is_not_written_for_2_21_which_ignores_it() -> None:
+    code, findings = _migrate("vllm serve /m --device neuron --quantization neuron_quant\n",
+                              target_version="2.21")
+    assert "modules_to_not_convert" not in code.splitlines()[-1]
+    assert any(f.code == "TNX303" and "lm_head is quantized too" in f.message and not f.fixed
+               for f in findings)
+
+
+def test_a_bucket_prefix_on_the_launch_is_moved_and_a_plain_assignment_is_marked() -> None:
+    code, findings = _migrate(
+        "NEURON_TOKEN_GEN_BUCKETS=128,512 vllm serve /m --device neuron --max-model-len 512\n")
+    assert '"token_generation_buckets": [128, 512]' in code
+    assert [f.code for f in findings if not f.fixed] == []
+    code, findings = _migrate("NEURON_TOKEN_GEN_BUCKETS=128,512\n"
+                              "vllm serve /m --device neuron --max-model-len 512\n")
+    assert "token_generation_buckets" not in code.splitlines()[-1]
+    assert [(f.code, "not exported" in f.message) for f in findings if not f.fixed] == [
+        ("TNX605", True)]
+
+
+def test_buckets_beyond_max_model_len_stay_a_marker() -> None:
+    code, findings = _migrate("export NEURON_CONTEXT_LENGTH_BUCKETS=128,4096\n"
+                              "vllm serve /m --device neuron --max-model-len 2048\n")
+    assert code.splitlines()[-1] == "vllm serve /m --device neuron --max-model-len 2048"
+    assert [f.code for f in findings if not f.fixed] == ["TNX605"]
+    assert "at most max_model_len (2048)" in findings[0].message
+
+
+def test_a_max_model_len_from_a_variable_is_read() -> None:
+    code, findings = _migrate("LEN=1024\nexport NEURON_TOKEN_GEN_BUCKETS=256,1024\n"
+                              "vllm serve /m --device neuron --max-model-len $LEN\n")
+    assert '"token_generation_buckets": [256, 1024]' in code
+    assert [f.code for f in findings if not f.fixed] == []
+
+
+def test_an_override_variable_set_twice_is_left_with_a_marker() -> None:
+    text = ("OVR='{\"fuse_qkv\": true}'\n[ -n \"$1\" ] && OVR=\"$1\"\n"
+            "vllm serve /m --device neuron --override-neuron-config \"$OVR\"\n")
+    code, findings = _migrate(text)
+    assert "fuse_qkv" in code
+    assert [f.code for f in findings if not f.fixed] == ["TNX603"]
+
+
+def test_additions_to_an_override_that_cannot_be_read_become_markers() -> None:
+    code, findings = _migrate("export NEURON_TOKEN_GEN_BUCKETS=512\n"
+                              "vllm serve /m --device neuron --max-model-len 512 "
+                              "--override-neuron-config \"$OVR\"\n")
+    assert [f.code for f in findings if not f.fixed] == ["TNX605", "TNX603"]
+    assert 'add "token_generation_buckets": [512], "enable_bucketing": true' in findings[0].message
+
+
+def test_the_v1_plugin_gets_no_framework_variable() -> None:
+    code, findings = _migrate(
+        "vllm serve /m --additional-config '{\"override_neuron_config\": {\"fuse_qkv\": true}}'\n")
+    assert "VLLM_NEURON_FRAMEWORK" not in code
+    assert '{"override_neuron_config": {"fused_qkv": true}}' in code
+    assert [f.code for f in findings] == ["TNX602"]
+
+
+def test_the_fork_branch_for_2_21_is_fine_when_2_21_is_targeted() -> None:
+    text = "git clone -b v0.6.x-neuron https://github.com/aws-neuron/upstreaming-to-vllm.git\n"
+    assert _migrate(text, target_version="2.21") == (text, ())
+    code, findings = _migrate(text)
+    assert [f.code for f in findings] == ["TNX607"]

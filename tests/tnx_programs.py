@@ -19,7 +19,8 @@ source. Programs vary in:
 Each program runs on the fake TNx as written (tests/fakes): the constraints the fake checks
 (continuous batching slots equal to ``batch_size``, ``qkv_tiling`` only with ``fuse_qkv``,
 presharded saves only with ``on_device_embedding``, sample lengths within ``n_positions``,
-experts divisible by ``tp_degree``) are respected when drawing.
+experts divisible by ``tp_degree``, ``shard_over_sequence`` only with a ``tp_degree`` the
+checkpoint's KV heads divide) are respected when drawing.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ TOP_LEVEL = {"NeuronConfig", "QuantizationConfig", "ContinuousBatchingConfig", "
 POSITIONS = (128, 256, 512, 1024, 2048, 4096)
 #: The directory a reloading program expects from an earlier run (the test creates it).
 SAVED_DIR = "saved-artifacts"
+#: tp_degree values drawn with shard_over_sequence=True: TNx asserts tp_degree % n_kv_heads == 0
+#: when it builds the model, and the fake checkpoints have 8 KV heads (of 32 attention heads).
+SHARD_OVER_SEQUENCE_TP = ("8", "16", "32")
 #: Deprecated spellings of right padding (TNx config.py), never drawn with padding_side.
 DEPRECATED_PADDING = ("lhs_aligned", "use_2d_cache_ids")
 
@@ -358,6 +362,9 @@ def programs(draw: Draw) -> Program:
             neuron_config.append(("qkv_tiling", draw(_BOOL.map(repr))))
         for name in _subset(draw, tuple(SUBCONFIG_CLASSES), 2):
             subconfigs.append((name, _subconfig(draw, name, batch_size)))
+    if ("shard_over_sequence", "True") in neuron_config:
+        from_pretrained = [(k, v) for k, v in from_pretrained if k != "tp_degree"]
+        from_pretrained.append(("tp_degree", draw(st.sampled_from(SHARD_OVER_SEQUENCE_TP))))
     if any(name == "continuous_batching" for name, _ in subconfigs) and not any(
             key == "batch_size" for key, _ in from_pretrained):
         from_pretrained.append(("batch_size", str(batch_size)))

@@ -36,7 +36,11 @@ PREFILTER_MARKERS: tuple[bytes, ...] = (
     TNX_PACKAGE.encode(), b"TODO(tnx2nxdi)",
     # vLLM for Neuron (docs/vllm.md): programs and launch scripts that never import TNx.
     b"VLLM_NEURON_FRAMEWORK", b"override_neuron_config", b"override-neuron-config",
-    b"neuron\"", b"neuron'", b"device neuron", b"device=neuron",
+    b"neuron\"", b"neuron'", b"device neuron", b"device=neuron", b"neuron_quant",
+    # The same in a notebook's JSON, where the cell source escapes its quotes: neuron\".
+    b"neuron\\\"",
+    # Installing the vLLM fork (a setup script, a notebook's !git clone).
+    b"upstreaming-to-vllm",
 )
 
 #: NxDI releases the tool can target (``--target-version``); the last one is the default.
@@ -701,13 +705,22 @@ VLLM_ENGINE_CLASSES: frozenset[str] = frozenset({
 VLLM_DEVICE_KEYWORD = "device"
 VLLM_NEURON_DEVICE = "neuron"
 VLLM_OVERRIDE_KEYWORD = "override_neuron_config"
+#: The vLLM V1 Neuron plugin (vllm-neuron) reads NeuronConfig overrides from
+#: ``additional_config["override_neuron_config"]`` only (vllm_neuron/worker/
+#: neuronx_distributed_model_loader.py); it always runs NxDI and has no framework variable.
+VLLM_ADDITIONAL_CONFIG_KEYWORD = "additional_config"
+#: The hyphenated spelling the SDK's V1 guide shows; the plugin looks up the underscore key only.
+VLLM_PLUGIN_OVERRIDE_ALIASES: tuple[str, ...] = ("override-neuron-config",)
 #: The model keyword (used to name the derived quantized-checkpoint directory).
 VLLM_MODEL_KEYWORD = "model"
+VLLM_MAX_MODEL_LEN = "max_model_len"
 #: Engine keywords that turn on speculative decoding, and the batch keyword with its default
 #: (VLLM vllm/engine/arg_utils.py: max_num_seqs=256).
 VLLM_SPECULATION_KEYWORDS: tuple[str, ...] = (
     "speculative_model", "num_speculative_tokens", "speculative_config",
 )
+VLLM_SPECULATIVE_MODEL = "speculative_model"
+VLLM_SPECULATIVE_CONFIG = "speculative_config"
 VLLM_MAX_NUM_SEQS = "max_num_seqs"
 VLLM_MAX_NUM_SEQS_DEFAULT = 256
 
@@ -722,7 +735,17 @@ VLLM_SHARED_KEYS: frozenset[str] = frozenset({"padding_side", "is_eagle_draft"})
 #: Sub-config keys that are also NxDI flags when given a non-dict value (NxDI config.py reads
 #: ``kv_cache_quant`` as a bool).
 VLLM_NXDI_FLAGS: frozenset[str] = frozenset({"kv_cache_quant"})
-
+#: vLLM's own quantization switch for TNx. The fork's TNx loader turns ``quantization=
+#: "neuron_quant"`` into TNx ``QuantizationConfig(quant_dtype=$NEURON_QUANT_DTYPE or "s8",
+#: quantize_method="vector_dynamic", dequant_dtype=<the model dtype>)`` (VLLM
+#: model_loader/neuron.py _get_default_neuron_config, layers/quantization/neuron_quant.py); the
+#: NxDI loader reads neither and hard-codes quantized=False unless the override says otherwise
+#: (model_loader/neuronx_distributed.py), and the SDK's vLLM guide says not to set neuron_quant.
+VLLM_QUANTIZATION_KEYWORD = "quantization"
+VLLM_TNX_QUANTIZATION = "neuron_quant"
+VLLM_QUANT_DTYPE_ENV = "NEURON_QUANT_DTYPE"
+VLLM_QUANT_DTYPE_DEFAULT = "s8"
+VLLM_TNX_QUANT_METHOD = "vector_dynamic"
 #: Environment variables read by the TNx loader only, with what to do instead on NxDI.
 #: Buckets: the TNx loader reads these comma lists (VLLM model_loader/neuron.py _get_buckets);
 #: NxDI reads context_encoding_buckets / token_generation_buckets from override_neuron_config.
@@ -746,10 +769,32 @@ VLLM_UNSUPPORTED_ENV: Mapping[str, tuple[str, str]] = {
          "each node separately"),
     ),
 }
-VLLM_SPECULATION_NOTE = (
-    "NxDI through vLLM supports speculative decoding only with one sequence at a time: set "
-    "max_num_seqs to 1 or turn speculation off"
+
+#: Speculation. vLLM's NxDI loader sets speculation_length from num_speculative_tokens and
+#: enable_fused_speculation=True itself; EAGLE is only used when the override asks for
+#: enable_eagle_speculation (VLLM model_loader/neuronx_distributed.py, both branches). The TNx
+#: loader chose EAGLE from ``is_eagle`` in the draft's config.json instead.
+VLLM_EAGLE_KEYS: tuple[tuple[str, bool], ...] = (
+    ("enable_eagle_speculation", True), ("enable_fused_speculation", True),
 )
+VLLM_EAGLE_DRAFT_FLAG = "is_eagle"
+#: ``speculative_config={"method": "eagle", ...}`` (newer vLLM; the V1 plugin turns EAGLE on
+#: from it by itself).
+VLLM_SPECULATIVE_METHOD = ("method", "eagle")
+#: Only the vLLM fork's v0.6.x-neuron branch asserts max_num_seqs == 1 for NxDI speculation
+#: (vllm/worker/multi_step_neuronx_distributed_model_runner.py there); it is the vLLM the SDK
+#: 2.21 docs install. The neuron-2.22+ branches, the V1 plugin and NxDI itself have no such
+#: limit (NxDI documents EAGLE with batch > 1 from the 2.21.1 docs). Keyed by --target-version.
+VLLM_ONE_SEQUENCE_SPECULATION: frozenset[str] = frozenset({"2.21"})
+VLLM_SPECULATION_NOTE = (
+    "with NxDI {release}, vLLM (the fork's v0.6.x-neuron branch) supports speculative decoding "
+    "only with one sequence at a time: set max_num_seqs to 1 or turn speculation off"
+)
+#: The vLLM fork and the branch of it that pairs with NxDI 2.21 only (it also still defaults to
+#: TNx and limits NxDI speculation to one sequence; see above).
+VLLM_FORK_REPOSITORY = "upstreaming-to-vllm"
+VLLM_FORK_LEGACY_BRANCH = "v0.6.x-neuron"
+VLLM_FORK_LEGACY_RELEASES: frozenset[str] = frozenset({"2.21"})
 
 #: Shell launch scripts: command lines that start a vLLM server, and their Neuron flags.
 SHELL_LAUNCH_PATTERNS: tuple[str, ...] = (
@@ -757,11 +802,17 @@ SHELL_LAUNCH_PATTERNS: tuple[str, ...] = (
     r"(?:^|[\s;&|(`])vllm\s+serve\b",
 )
 SHELL_OVERRIDE_FLAG = "--override-neuron-config"
+SHELL_ADDITIONAL_CONFIG_FLAG = "--additional-config"
 SHELL_DEVICE_FLAG = "--device"
 SHELL_SPECULATION_FLAGS: tuple[str, ...] = (
     "--speculative-model", "--num-speculative-tokens", "--speculative-config",
 )
+SHELL_SPECULATIVE_MODEL_FLAG = "--speculative-model"
+SHELL_SPECULATIVE_CONFIG_FLAG = "--speculative-config"
 SHELL_MAX_NUM_SEQS_FLAG = "--max-num-seqs"
+SHELL_MAX_MODEL_LEN_FLAG = "--max-model-len"
+SHELL_MODEL_FLAG = "--model"
+SHELL_QUANTIZATION_FLAGS: tuple[str, ...] = ("--quantization", "-q")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1032,10 +1032,14 @@ RULES: tuple[Rule, ...] = (
         "TNX602", "vllm-override",
         "override_neuron_config keys translated to NxDI",
         "fix",
-        "TNx keys of `override_neuron_config` (a dict literal, a variable holding one, or JSON "
-        "in a string or after `--override-neuron-config`) are renamed through the same mapping "
-        "as NeuronConfig options; TNx sub-config dicts are flattened into NxDI keys. Keys with "
-        "no NxDI equivalent are removed with a TNX303 finding; keys NxDI already reads are kept.",
+        "TNx keys of the override (`override_neuron_config` as a dict literal, `dict(...)`, a "
+        "variable holding one or JSON in a string; `--override-neuron-config`; the V1 plugin's "
+        "`additional_config[\"override_neuron_config\"]` and `--additional-config`) are renamed "
+        "through the same mapping as NeuronConfig options; TNx sub-config dicts are flattened "
+        "into NxDI keys. Keys with no NxDI equivalent are removed with a TNX303 finding; keys "
+        "NxDI already reads are kept; an override left empty is removed with its keyword. A "
+        "program that marks its draft as EAGLE (`is_eagle` in the draft's config, read by TNx "
+        "only) gets `enable_eagle_speculation` and `enable_fused_speculation`.",
         before=_code("""
         from vllm import LLM
 
@@ -1059,7 +1063,12 @@ RULES: tuple[Rule, ...] = (
             device="neuron",
             tensor_parallel_size=8,
             max_num_seqs=4,
-            override_neuron_config={"is_continuous_batching": True, "max_batch_size": 4, "tkg_batch_size": 4, "fused_qkv": True},
+            override_neuron_config={
+                "is_continuous_batching": True,
+                "max_batch_size": 4,
+                "tkg_batch_size": 4,
+                "fused_qkv": True,
+            },
         )
         """),
     ),
@@ -1067,9 +1076,10 @@ RULES: tuple[Rule, ...] = (
         "TNX603", "vllm-override-dynamic",
         "A vLLM Neuron setting the tool cannot read",
         "manual",
-        "`override_neuron_config` (or `VLLM_NEURON_FRAMEWORK`) comes from an expression, a "
-        "shell variable or JSON that does not parse, so it is left as it is: check that it only "
-        "uses NxDI NeuronConfig keys.",
+        "The override (or `VLLM_NEURON_FRAMEWORK`) comes from an expression, a shell expansion "
+        "or JSON that does not parse, so it is left as it is: check that it only uses NxDI "
+        "NeuronConfig keys. Also: a speculative draft whose name says EAGLE when the program "
+        "does not show whether TNx ran it as one.",
         before=_code("""
         import json
 
@@ -1106,9 +1116,10 @@ RULES: tuple[Rule, ...] = (
         "NxDI through vLLM does not support this",
         "manual",
         "Multi-node inference (`NEURON_RT_ROOT_COMM_ID`, `NEURON_RANK_ID`, ...), the Neuron "
-        "persistent cache (`NEURON_COMPILE_CACHE_URL`; NxDI uses `NEURON_COMPILED_ARTIFACTS`) "
-        "and speculative decoding with more than one concurrent sequence are not supported by "
-        "NxDI through vLLM; the line is marked for a person.",
+        "persistent cache (`NEURON_COMPILE_CACHE_URL`; NxDI uses `NEURON_COMPILED_ARTIFACTS`), "
+        "vLLM's own `quantization=` values other than `neuron_quant`, and, for "
+        "`--target-version 2.21` only (the vLLM fork's v0.6.x-neuron branch), speculative "
+        "decoding with more than one concurrent sequence; the line is marked for a person.",
         before=_code("""
         import os
 
@@ -1131,12 +1142,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "TNX605", "vllm-buckets",
-        "Bucket environment variables are read only by TNx",
-        "manual",
+        "Bucket environment variables moved into the override",
+        "sometimes",
         "`NEURON_CONTEXT_LENGTH_BUCKETS` / `NEURON_TOKEN_GEN_BUCKETS` are read by vLLM's TNx "
-        "loader only; NxDI takes buckets through `override_neuron_config` "
-        "(`context_encoding_buckets` / `token_generation_buckets`). The finding gives the keys "
-        "and values to add.",
+        "loader only. When the value, `max_model_len` and the override are known, the lists go "
+        "into the override as `context_encoding_buckets` / `token_generation_buckets` with "
+        "`enable_bucketing`; otherwise the variable's line is marked with the keys to add.",
         kind="shell",
         before=_code("""
         #!/bin/bash
@@ -1145,10 +1156,73 @@ RULES: tuple[Rule, ...] = (
         """),
         after=_code("""
         #!/bin/bash
-        # TODO(tnx2nxdi): TNX605 NEURON_CONTEXT_LENGTH_BUCKETS is read only by vLLM's TNx loader: add "context_encoding_buckets": [128, 512, 1024] to --override-neuron-config
         export NEURON_CONTEXT_LENGTH_BUCKETS=128,512,1024
         export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference
-        vllm serve ./Llama-2-7b --device neuron --tensor-parallel-size 8 --max-model-len 1024
+        vllm serve ./Llama-2-7b --override-neuron-config '{"context_encoding_buckets": [128, 512, 1024], "enable_bucketing": true}' --device neuron --tensor-parallel-size 8 --max-model-len 1024
+        """),
+    ),
+    Rule(
+        "TNX606", "vllm-quantization",
+        "vLLM's neuron_quant moved into the override",
+        "sometimes",
+        "`quantization=\"neuron_quant\"` (`--quantization neuron_quant`) with "
+        "`NEURON_QUANT_DTYPE` is read by vLLM's TNx loader only. It becomes the override keys "
+        "`quantized`, `quantization_dtype`, `quantization_type=\"per_channel_symmetric\"` (TNx's "
+        "vector_dynamic), `quantized_checkpoints_path` and `modules_to_not_convert=[\"lm_head\"]` "
+        "(TNx never quantized lm_head; read from NxDI 2.22; the same translation as a TNx "
+        "`QuantizationConfig`), and vLLM's setting is removed. "
+        "A TNX305 marker asks for the quantized checkpoint to be created once (the V1 plugin "
+        "creates it itself). Marked instead when the dtype cannot be known.",
+        before=_code("""
+        import os
+
+        from vllm import LLM
+
+        os.environ["NEURON_QUANT_DTYPE"] = "s8"
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=8,
+                  quantization="neuron_quant")
+        """),
+        after=_code("""
+        import os
+
+        from vllm import LLM
+
+        os.environ["VLLM_NEURON_FRAMEWORK"] = "neuronx-distributed-inference"
+
+        os.environ["NEURON_QUANT_DTYPE"] = "s8"
+        # TODO(tnx2nxdi): TNX305 NxDI through vLLM loads the quantized weights from quantized_checkpoints_path='Llama-2-7b-quantized-checkpoint' and does not create them: create them once before vLLM starts, with the model's NxDI class (e.g. NeuronLlamaForCausalLM.save_quantized_state_dict(model_path, config)) and the same quantization settings
+        llm = LLM(model="./Llama-2-7b", device="neuron", tensor_parallel_size=8,
+                  override_neuron_config={
+                      "quantized": True,
+                      "quantization_dtype": "int8",
+                      "quantization_type": "per_channel_symmetric",
+                      "quantized_checkpoints_path": "Llama-2-7b-quantized-checkpoint",
+                      "modules_to_not_convert": ["lm_head"],
+                  })
+        """),
+    ),
+    Rule(
+        "TNX607", "vllm-fork-branch",
+        "The vLLM fork's branch for NxDI 2.21 is installed",
+        "manual",
+        "A command (a script line or a notebook's `!git clone`) installs the vLLM fork's "
+        "`v0.6.x-neuron` branch, which pairs with NxDI 2.21 (it defaults to TNx and runs NxDI "
+        "speculation with one sequence only), while a later release is targeted: install the "
+        "vLLM for Neuron the SDK's vLLM guide gives for that release.",
+        kind="shell",
+        before=_code("""
+        #!/bin/bash
+        git clone -b v0.6.x-neuron https://github.com/aws-neuron/upstreaming-to-vllm.git
+        cd upstreaming-to-vllm && pip install -e .
+        vllm serve ./Llama-2-7b --device neuron --tensor-parallel-size 8
+        """),
+        after=_code("""
+        #!/bin/bash
+        # TODO(tnx2nxdi): TNX607 the vLLM fork's v0.6.x-neuron branch pairs with NxDI 2.21 (it defaults to TNx and runs NxDI speculation with one sequence only): install the vLLM for Neuron that the SDK's vLLM user guide gives for NxDI 2.29
+        git clone -b v0.6.x-neuron https://github.com/aws-neuron/upstreaming-to-vllm.git
+        cd upstreaming-to-vllm && pip install -e .
+        export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference
+        vllm serve ./Llama-2-7b --device neuron --tensor-parallel-size 8
         """),
     ),
     Rule(

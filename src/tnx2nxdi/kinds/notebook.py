@@ -403,16 +403,17 @@ def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
     for cell in cells:
         lines = _physical_lines(cell.text)
         for number, at, text in cell.ipython:
-            message = _ipython_message(text, names)
-            if message is None:
+            found = _ipython_finding(text, names, options)
+            if found is None:
                 continue
-            marker = marker_text(IPYTHON_RULE, message)
+            code, message = found
+            marker = marker_text(code, message)
             if at >= 2 and lines[at - 2].strip() == marker:
                 continue  # marked by an earlier run, which the core reports as a marker
-            if options.reports(IPYTHON_RULE):
+            if options.reports(code):
                 cell.markers[number] = marker
             column = len(text) - len(text.lstrip(" \t")) + 1
-            findings.append(Finding(IPYTHON_RULE, message, at, column, False, cell.number))
+            findings.append(Finding(code, message, at, column, False, cell.number))
     return findings
 
 
@@ -427,6 +428,17 @@ def _tnx_names(cells: list[_Cell]) -> set[str]:
                 names.update(alias.asname or alias.name for alias in node.names)
     names.discard("*")
     return names
+
+
+def _ipython_finding(text: str, names: set[str], options: Options) -> tuple[str, str] | None:
+    """TNX102 for a line naming TNx; else what the vLLM migration says about it (the vLLM
+    fork's branch a ``!git clone`` installs)."""
+    message = _ipython_message(text, names)
+    if message is not None:
+        return IPYTHON_RULE, message
+    from tnx2nxdi.steps.overrides import fork_branch_message  # needs LibCST, loaded by now
+
+    return fork_branch_message(" ".join(text.split()), options.target_version)
 
 
 def _ipython_message(text: str, names: set[str]) -> str | None:

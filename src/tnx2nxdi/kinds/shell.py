@@ -1,12 +1,17 @@
 """Shell launch scripts that start vLLM for Neuron (``python -m vllm.entrypoints...``,
-``vllm serve``): the JSON after ``--override-neuron-config`` is migrated like a Python
-``override_neuron_config``, ``export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference`` is
-added before the server starts (or a ``transformers-neuronx`` value rewritten), and what NxDI
-through vLLM does not support gets findings at its line and a marker comment above it.
+``vllm serve``): the JSON after ``--override-neuron-config`` (or in the V1 plugin's
+``--additional-config``) is migrated like a Python ``override_neuron_config``, what only vLLM's TNx
+loader read (``--quantization neuron_quant`` with ``NEURON_QUANT_DTYPE``, the bucket variables)
+is moved into it, ``export VLLM_NEURON_FRAMEWORK=neuronx-distributed-inference`` is added before
+the server starts (or a ``transformers-neuronx`` value rewritten), and what NxDI through vLLM does
+not support gets findings at its line and a marker comment above it. What to write is decided by
+:mod:`tnx2nxdi.steps.overrides`, as for Python programs; this module reads and edits the text.
 
 The script is handled line by line (comments, ``\\`` continuations and here-documents are
-recognised); nothing is touched unless a line launches vLLM for Neuron. The result must pass
-``bash -n`` whenever the original did, or the file is left unchanged with an error.
+recognised); nothing is touched unless a line launches vLLM for Neuron. A variable used in a
+launch command (``--model "$MODEL"``, ``--override-neuron-config "$OVERRIDES"``) is read where
+it is assigned once to a literal. The result must pass ``bash -n`` whenever the original did,
+or the file is left unchanged with an error.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass, field
 
 from tnx2nxdi import mappings as m
 from tnx2nxdi.engine.nodes import CannotRead
+from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.findings import Finding, Outcome
+from tnx2nxdi.literals import NOT_LITERAL
 from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
 from tnx2nxdi.steps import overrides
@@ -30,14 +37,14 @@ CODES = frozenset({"TNX601", "TNX602", "TNX603", "TNX604", "TNX999"})
 _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
                      + re.escape(m.VLLM_NEURON_DEVICE) + r"\b")
-_OVERRIDE = re.compile(re.escape(m.SHELL_OVERRIDE_FLAG) + r"(?:=|(?:[ \t]|\\\r?\n)+)")
 _FRAMEWORK = re.compile(r"(?<![\w$])" + m.VLLM_FRAMEWORK_ENV + r"=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)")
-_ENV = re.compile(r"(?:^|(?<=[\s;&|(]))(?:export[ \t]+)?([A-Z_][A-Z0-9_]*)="
-                  r"(\"[^\"]*\"|'[^']*'|[^\s;&|)]*)")
-_MAX_SEQS = re.compile(re.escape(m.SHELL_MAX_NUM_SEQS_FLAG) + r"(?:=|[ \t]+|\\\r?\n[ \t]*)"
-                       r"[\"']?(\d+)")
+#: ``NAME=value`` (any variable), with the keyword that may precede it.
+_ASSIGN = re.compile(r"(?:^|(?<=[\s;&|(]))((?:export|local|readonly|declare)[ \t]+)?"
+                     r"([A-Za-z_][A-Za-z0-9_]*)=")
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _HEREDOC = re.compile(r"<<(-?)[ \t]*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_MODEL = re.compile(r"(?:--model(?:=|[ \t]+)|vllm[ \t]+serve[ \t]+)[\"']?([^\s\"';&|]+)")
+_SERVE = re.compile(r"(?:^|(?<=[\s;&|(`]))vllm[ \t]+serve(?=[ \t]|\\\r?\n)")
+_ENTRYPOINT = re.compile(r"vllm\.entrypoints(?:\.[A-Za-z_]+)+")
 _WORD_END = set(" \t\r\n;&|<>()")
 #: Compound-command keywords in command position, and ``{`` / ``}`` words (nesting depth).
 _COMMAND_START = r"(?:^|(?<=[;&|({])|(?<=\bthen)|(?<=\bdo)|(?<=\belse))[ \t]*"
@@ -97,9 +104,11 @@ def migrate_script(text: str, options: Options) -> tuple[str, tuple[Finding, ...
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     result = _Result(list(lines), newline)
-    commands = list(_commands(lines))
-    if _is_neuron_launch_script(commands):
-        _migrate(commands, result, options)
+    script = _Script(list(_commands(lines)), result, options)
+    if script.is_neuron_launch_script():
+        _migrate(script)
+    _fork_branches(script)
+    script.apply_edits()
     code = _render(result)
     produced = {text for texts in result.markers.values() for text in texts}
     earlier = [Finding(marker.code, marker.message, marker.line, marker.column, fixed=False)
@@ -166,48 +175,269 @@ def _unquote(value: str) -> str:
         value)
 
 
-def _is_neuron_launch_script(commands: list[_Command]) -> bool:
-    values = [_unquote(match.group(1)) for _, match in _framework_values(commands)]
-    if m.VLLM_FRAMEWORK_NXDI in values:
-        return False  # already selects NxDI
-    if m.VLLM_FRAMEWORK_TNX in values:
-        return True
+def _line_of(command: _Command, offset: int) -> int:
+    return command.first + command.text.count("\n", 0, offset)
+
+
+def _column_of(command: _Command, offset: int) -> int:
+    return offset - (command.text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _quoted_spans(code: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _QUOTED.finditer(code)]
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < offset < end for start, end in spans)
+
+
+# -- vLLM launches: reading ------------------------------------------------------------------------
+
+
+@dataclass
+class _Assignment:
+    """``NAME=value`` in a command (after ``export`` / ``local``, or prefixing a command)."""
+
+    command: _Command
+    name: str
+    #: Offset of ``NAME`` in the command's text, and the value's word (None: ``NAME=``).
+    start: int
+    word: _Word | None
+    exported: bool
+    #: It prefixes the command that follows it (``NAME=v vllm serve ...``).
+    prefix: bool
+
+    @property
+    def value(self) -> str | None:
+        """The literal it assigns (None when it uses expansions)."""
+        if self.word is None:
+            return ""
+        return None if self.word.dynamic else self.word.value
+
+
+@dataclass
+class _Flag:
+    """``--flag value`` (or ``--flag=value``) in a command."""
+
+    start: int
+    word: _Word | None
+    #: Its literal value, read through a variable assigned once; None when unknown.
+    value: str | None
+    #: The assignment the value was read from (None: written in the command itself).
+    source: _Assignment | None = None
+
+
+def _assignments(commands: list[_Command]) -> list[_Assignment]:
+    codes = [(command, _code_part(command.text)) for command in commands if not command.comment]
+    every = "\n".join(code for _, code in codes)
+    auto_export = re.search(r"(?:^|[\s;&|])set[ \t]+-[A-Za-z]*a", every, re.MULTILINE)
+    exported_names = {name for match in re.finditer(
+        r"(?<![\w-])export((?:[ \t]+[A-Za-z_][A-Za-z0-9_]*(?=[\s;&|]|$))+)", every,
+        re.MULTILINE) for name in match.group(1).split()}
+    found = []
+    for command, code in codes:
+        quoted = _quoted_spans(code)
+        for match in _ASSIGN.finditer(code):
+            if _inside(match.start(), quoted):
+                continue
+            word = _read_word(code, match.end())
+            end = word.end if word is not None else match.end()
+            keyword = (match.group(1) or "").strip()
+            prefix = not keyword and re.match(
+                r"[ \t]+(?![A-Za-z_][A-Za-z0-9_]*=)[^\s;&|#]", code[end:]) is not None
+            exported = (keyword in ("export", "declare") or match.group(2) in exported_names
+                        or auto_export is not None)
+            found.append(_Assignment(command, match.group(2), match.start(2), word, exported,
+                                     prefix))
+    return found
+
+
+@dataclass
+class _Script:
+    commands: list[_Command]
+    result: _Result
+    options: Options
+    assignments: list[_Assignment] = field(default_factory=list)
+    #: First line of a command -> (start, end, new text) edits of its text.
+    edits: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    _reporters: dict[int, Reporter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.assignments = _assignments(self.commands)
+
+    # -- findings -------------------------------------------------------------------------
+
+    def report(self, code: str, message: str, line: int, *, fixed: bool,
+               marker_at: int | None = None, column: int | None = None) -> None:
+        self.result.report(code, message, line, fixed=fixed, options=self.options,
+                           marker_at=marker_at, column=column)
+
+    def at_command(self, command: _Command) -> Reporter:
+        def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
+            # ``at`` (a node of the JSON read as Python) has no place in the script.
+            self.report(code, message, command.first, fixed=fixed)
+
+        return report
+
+    def at_assignment(self, assignment: _Assignment) -> Reporter:
+        """Findings at the variable's line, each once (several launches read one variable)."""
+        key = id(assignment)
+        if key not in self._reporters:
+            command, said = assignment.command, set()
+
+            def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
+                if (code, message) in said:
+                    return
+                said.add((code, message))
+                self.report(code, message, _line_of(command, assignment.start), fixed=fixed,
+                            marker_at=command.first, column=_column_of(command, assignment.start))
+
+            self._reporters[key] = report
+        return self._reporters[key]
+
+    # -- values -----------------------------------------------------------------------------
+
+    def assigned_once(self, name: str) -> _Assignment | None:
+        found = [a for a in self.assignments if a.name == name]
+        if len(found) != 1 or found[0].value is None or found[0].prefix:
+            return None
+        return found[0]
+
+    def variable_of(self, word: _Word | None) -> _Assignment | None:
+        """The assignment a word that is only ``$NAME`` / ``"${NAME}"`` reads, if literal."""
+        if word is None or not word.dynamic:
+            return None
+        match = _VARIABLE.fullmatch(word.value)
+        return None if match is None else self.assigned_once(match.group(1) or match.group(2))
+
+    def flags(self, command: _Command, names: tuple[str, ...]) -> list[_Flag]:
+        code = _code_part(command.text)
+        pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names)
+                             + r")(?:=|(?:[ \t]|\\\r?\n)+)")
+        quoted = _quoted_spans(code)
+        found = []
+        for match in pattern.finditer(code):
+            if _inside(match.start(), quoted):
+                continue
+            word = _read_word(code, match.end())
+            source = self.variable_of(word)
+            value = source.value if source is not None else (
+                word.value if word is not None and not word.dynamic else None)
+            found.append(_Flag(match.start(), word, value, source))
+        return found
+
+    def value(self, command: _Command, name: str) -> str | None:
+        flags = self.flags(command, (name,))
+        return flags[0].value if flags else None
+
+    # -- which launches are for Neuron --------------------------------------------------------
+
+    def tnx_environment(self) -> bool:
+        """The script sets a variable only vLLM's TNx loader reads (it runs on Neuron)."""
+        return any(a.name in m.VLLM_BUCKET_ENV or a.name == m.VLLM_QUANT_DTYPE_ENV
+                   for a in self.assignments if a.exported)
+
+    def plugin(self, command: _Command) -> bool:
+        """Launched for the V1 Neuron plugin (its overrides in ``--additional-config``)."""
+        if self.flags(command, (m.SHELL_OVERRIDE_FLAG,)):
+            return False
+        for flag in self.flags(command, (m.SHELL_ADDITIONAL_CONFIG_FLAG,)):
+            shown = flag.value if flag.value is not None else (
+                flag.word.value if flag.word is not None else "")
+            if any(key in shown for key in (m.VLLM_OVERRIDE_KEYWORD,
+                                            *m.VLLM_PLUGIN_OVERRIDE_ALIASES)):
+                return True
+        return False
+
+    def for_neuron(self, command: _Command) -> bool:
+        code = _code_part(command.text)
+        quantization = [f.value for f in self.flags(command, m.SHELL_QUANTIZATION_FLAGS)]
+        return (_DEVICE.search(code) is not None
+                or bool(self.flags(command, (m.SHELL_OVERRIDE_FLAG,)))
+                or self.plugin(command)
+                or m.VLLM_TNX_QUANTIZATION in quantization
+                or self.tnx_environment())
+
+    def is_neuron_launch_script(self) -> bool:
+        values = [_unquote(match.group(1)) for _, match in _framework_values(self.commands)]
+        if m.VLLM_FRAMEWORK_NXDI in values:
+            return False  # already selects NxDI
+        if m.VLLM_FRAMEWORK_TNX in values:
+            return True
+        return any(self.for_neuron(command) for command in self.commands if _launches(command))
+
+    # -- editing ------------------------------------------------------------------------------
+
+    def edit(self, command: _Command, start: int, end: int, text: str) -> None:
+        self.edits.setdefault(command.first, []).append((start, end, text))
+
+    def remove_flag(self, command: _Command, flag: _Flag) -> None:
+        """The flag and its value, with the blanks before them on their line."""
+        start = flag.start
+        while start > 0 and command.text[start - 1] in " \t":
+            start -= 1
+        end = flag.word.end if flag.word is not None else flag.start
+        self.edit(command, start, end, "")
+
+    def apply_edits(self) -> None:
+        for command in self.commands:
+            edits = self.edits.get(command.first)
+            if not edits:
+                continue
+            text = command.text
+            for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+                text = text[:start] + new + text[end:]
+            old_lines = command.text.splitlines(keepends=True)
+            lines = _without_emptied_lines(text.splitlines(keepends=True), old_lines)
+            self.result.lines[command.first:command.last + 1] = _same_count(lines, command)
+
+
+def _without_emptied_lines(lines: list[str], old: list[str]) -> list[str]:
+    """Continuation lines an edit left blank are dropped (and a ``\\`` left dangling before a
+    dropped last line), so no whitespace-only line stays behind."""
+    kept = [line for line in lines
+            if line in old or line.rstrip("\r\n").rstrip("\\").strip()]
+    if kept and len(kept) < len(lines) and lines[-1] not in kept and _continues(kept[-1]):
+        body = kept[-1].rstrip("\r\n")
+        newline = kept[-1][len(body):]
+        kept[-1] = body[:-1].rstrip(" \t") + newline
+    return kept
+
+
+# -- vLLM launches: migrating ----------------------------------------------------------------------
+
+
+def _migrate(script: _Script) -> None:
+    commands = script.commands
     launches = [command for command in commands if _launches(command)]
-    return any(_DEVICE.search(c.text) or _OVERRIDE.search(c.text) for c in launches)
+    neuron = [command for command in launches if script.for_neuron(command)]
+    _select_nxdi(script, insert=any(not script.plugin(c) for c in neuron) or not neuron)
+    for command in neuron:
+        _launch(script, command)
+    for assignment in script.assignments:
+        if assignment.name in m.VLLM_BUCKET_ENV and neuron:
+            continue  # said with the launches that read them
+        message = overrides.env_message(assignment.name, assignment.value or NOT_LITERAL,
+                                        m.SHELL_OVERRIDE_FLAG)
+        if message is not None:
+            script.at_assignment(assignment)(message[0], message[1], fixed=False)
 
 
-# -- migrating -----------------------------------------------------------------------------------
-
-
-def _migrate(commands: list[_Command], result: _Result, options: Options) -> None:
-    _select_nxdi(commands, result, options)
-    for command in commands:
-        if command.comment:
-            continue
-        if _OVERRIDE.search(command.text):
-            _override(command, result, options)
-        if _launches(command):
-            _speculation(command, result, options)
-        _environment(command, result, options)
-
-
-def _select_nxdi(commands: list[_Command], result: _Result, options: Options) -> None:
+def _select_nxdi(script: _Script, *, insert: bool) -> None:
+    commands, result = script.commands, script.result
     framework = _framework_values(commands)
     for command, match in framework:
         value = _unquote(match.group(1))
         if value == m.VLLM_FRAMEWORK_TNX:
-            line = _line_of(command, match.start(1))
-            column = match.start(1) - (command.text.rfind("\n", 0, match.start(1)) + 1)
-            old = result.lines[line]
-            result.lines[line] = old[:column] + old[column:].replace(
-                m.VLLM_FRAMEWORK_TNX, m.VLLM_FRAMEWORK_NXDI, 1)
-            result.report("TNX601", overrides.framework_switched(), line, fixed=True,
-                          options=options)
+            start = match.start(1) + match.group(1).index(m.VLLM_FRAMEWORK_TNX)
+            script.edit(command, start, start + len(m.VLLM_FRAMEWORK_TNX), m.VLLM_FRAMEWORK_NXDI)
+            script.report("TNX601", overrides.framework_switched(), _line_of(command, start),
+                          fixed=True)
         else:
-            result.report("TNX603", overrides.framework_other(match.group(1)), command.first,
-                          fixed=False, options=options)
+            script.report("TNX603", overrides.framework_other(match.group(1)), command.first,
+                          fixed=False)
     launches = [command for command in commands if _launches(command)]
-    if framework or not launches:
+    if framework or not launches or not insert:
         return
     block = _enclosing_top_level(commands, launches[0])
     at = block.first if _can_insert_before(commands, block) else _top(result.lines)
@@ -215,25 +445,209 @@ def _select_nxdi(commands: list[_Command], result: _Result, options: Options) ->
     first = launches[0]
     result.inserts.setdefault(at, []).append(
         f"{indent}export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI}")
-    result.report("TNX601", overrides.framework_added(
+    script.report("TNX601", overrides.framework_added(
         f"export {m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} added", "before the server starts"),
-        first.first, fixed=True, options=options)
+        first.first, fixed=True)
 
 
-def _enclosing_top_level(commands: list[_Command], launch: _Command) -> _Command:
-    """The top-level command that holds ``launch`` (the ``if``, loop, ``case`` or function
-    definition around it), so that the export covers every branch that starts a server."""
-    depth, start = 0, launch
-    for command in commands:
+def _launch(script: _Script, command: _Command) -> None:
+    plugin = script.plugin(command)
+    where = m.SHELL_ADDITIONAL_CONFIG_FLAG if plugin else m.SHELL_OVERRIDE_FLAG
+    name = overrides.model_name(_model(script, command))
+    ctx = overrides.Context(script.at_command(command), name, script.options.target_version,
+                            plugin, where)
+    plan = overrides.plan_launch(_facts(script, command, ctx), _environment(script, command))
+    applied = _override(script, command, ctx, plan)
+    if applied and plan.drop_quantization:
+        for flag in script.flags(command, m.SHELL_QUANTIZATION_FLAGS):
+            script.remove_flag(command, flag)
+
+
+def _model(script: _Script, command: _Command) -> str | None:
+    model = script.value(command, m.SHELL_MODEL_FLAG)
+    if model is not None:
+        return model
+    code = _code_part(command.text)
+    serve = _SERVE.search(code)
+    if serve is None:
+        return None
+    word = _read_word(code, _skip_blanks(code, serve.end()))
+    if word is None or word.value.startswith("-"):
+        return None
+    source = script.variable_of(word)
+    return source.value if source is not None else (None if word.dynamic else word.value)
+
+
+def _skip_blanks(code: str, index: int) -> int:
+    while True:
+        blank = re.match(r"[ \t]+|\\\r?\n", code[index:])
+        if blank is None:
+            return index
+        index += blank.end()
+
+
+def _facts(script: _Script, command: _Command, ctx: overrides.Context) -> overrides.Launch:
+    code = _code_part(command.text)
+    quantization = script.flags(command, m.SHELL_QUANTIZATION_FLAGS)
+    speculative = script.value(command, m.SHELL_SPECULATIVE_CONFIG_FLAG)
+    config = _json_object(speculative)
+    draft = config.get("model", script.value(command, m.SHELL_SPECULATIVE_MODEL_FLAG))
+    shown = None
+    if quantization:
+        word = quantization[0].word
+        shown = code[quantization[0].start:word.end if word is not None else None].split("\n")[0]
+    return overrides.Launch(
+        ctx,
+        quantization=shown,
+        quantization_value=(quantization[0].value or NOT_LITERAL) if quantization else None,
+        speculates=any(re.search(re.escape(flag) + r"(?![\w-])", code)
+                       for flag in m.SHELL_SPECULATION_FLAGS),
+        eagle=config.get(m.VLLM_SPECULATIVE_METHOD[0]) == m.VLLM_SPECULATIVE_METHOD[1],
+        eagle_hint=overrides.looks_like_eagle(draft),
+        max_num_seqs=_integer(script, command, m.SHELL_MAX_NUM_SEQS_FLAG, None),
+        max_model_len=_integer(script, command, m.SHELL_MAX_MODEL_LEN_FLAG, NOT_LITERAL),
+    )
+
+
+def _json_object(text: str | None) -> dict[str, object]:
+    import json
+
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _integer(script: _Script, command: _Command, flag: str, absent: object) -> object:
+    flags = script.flags(command, (flag,))
+    if not flags:
+        return absent
+    value = flags[0].value
+    return int(value) if value is not None and value.isdigit() else NOT_LITERAL
+
+
+def _environment(script: _Script, command: _Command) -> list[overrides.EnvSetting]:
+    """The TNx-loader variables this launch sees: exported anywhere in the script, or set as a
+    prefix of this very command (a plain assignment never reaches vLLM unless exported)."""
+    names = {*m.VLLM_BUCKET_ENV, m.VLLM_QUANT_DTYPE_ENV}
+    settings = []
+    for assignment in script.assignments:
+        if assignment.name not in names:
+            continue
+        if assignment.prefix and assignment.command is not command:
+            continue
+        settings.append(overrides.EnvSetting(
+            assignment.name, assignment.value if assignment.value is not None else NOT_LITERAL,
+            script.at_assignment(assignment), reaches=assignment.exported or assignment.prefix))
+    return settings
+
+
+def _override(script: _Script, command: _Command, ctx: overrides.Context,
+              plan: overrides.LaunchPlan) -> bool:
+    """Translate the launch's override JSON and add what the plan needs; whether the additions
+    went in."""
+    flags = script.flags(command, (ctx.where,))
+    additions: list[overrides.Addition] = []
+    if not flags:
+        additions = overrides.keep_missing(plan.additions, set())
+        if overrides.items_of(additions):
+            _insert_override(script, command, ctx, additions)
+        overrides.report_additions(additions, applied=True)
+        return True
+    for index, flag in enumerate(flags):
+        try:
+            text = _json_text(flag)
+            keys = (overrides.plugin_json_keys if ctx.plugin else overrides.json_keys)(text, ctx)
+            if index == 0:
+                additions = overrides.keep_missing(plan.additions, keys)
+            report = (script.at_assignment(flag.source) if flag.source is not None
+                      else ctx.report)
+            here = overrides.Context(report, ctx.model_name, ctx.target, ctx.plugin, ctx.where)
+            extra = overrides.items_of(additions) if (
+                index == 0) else []
+            translate = overrides.translate_plugin_json if ctx.plugin else overrides.translate_json
+            translated = translate(text, here, extra)
+        except CannotRead as why:
+            shown = (command.text[flag.start:flag.word.end] if flag.word is not None
+                     else ctx.where).split("\n")[0]
+            ctx.report("TNX603", overrides.override_dynamic(shown, str(why)), fixed=False)
+            overrides.report_additions(plan.additions if index == 0 else [], applied=False)
+            return False
+        if translated is not None:
+            _write_json(script, command, flag, translated[0])
+            if translated[1]:
+                here.report("TNX602", overrides.translated(ctx.where, translated[1]), fixed=True)
+    overrides.report_additions(additions, applied=True)
+    return True
+
+
+def _json_text(flag: _Flag) -> str:
+    if flag.word is None:
+        raise CannotRead("it has no value")
+    if flag.value is None:
+        raise CannotRead("it uses shell expansions")
+    return flag.value
+
+
+def _write_json(script: _Script, command: _Command, flag: _Flag, text: str) -> None:
+    assert flag.word is not None
+    if flag.source is not None:  # the variable's assignment holds the JSON
+        word = flag.source.word
+        assert word is not None
+        start = word.end - len(_raw(flag.source.command, word))
+        script.edit(flag.source.command, start, word.end, _requote(text, word.style))
+    elif text.strip() == "{}":
+        script.remove_flag(command, flag)
+    else:
+        start = flag.word.end - len(_raw(command, flag.word))
+        script.edit(command, start, flag.word.end, _requote(text, flag.word.style))
+
+
+def _raw(command: _Command, word: _Word) -> str:
+    """The word's text as written (it ends at ``word.end``; ``_read_word`` started it)."""
+    return command.text[word.start:word.end]
+
+
+def _insert_override(script: _Script, command: _Command, ctx: overrides.Context,
+                     additions: list[overrides.Addition]) -> None:
+    """``--override-neuron-config '{...}'`` right after the launcher (``vllm serve MODEL`` or
+    the entry-point module), where it cannot fall behind a redirection or ``&``."""
+    items = dict(overrides.items_of(additions))
+    text = overrides.dump_json(overrides.as_json_value(items), '{"a": 1}')
+    if ctx.plugin:
+        text = overrides.dump_json({m.VLLM_OVERRIDE_KEYWORD: overrides.as_json_value(items)},
+                                   '{"a": 1}')
+    code = _code_part(command.text)
+    serve, entry = _SERVE.search(code), _ENTRYPOINT.search(code)
+    if serve is not None:
+        at = serve.end()
+        word = _read_word(code, _skip_blanks(code, at))
+        if word is not None and not word.value.startswith("-"):
+            at = word.end
+    else:
+        assert entry is not None
+        at = entry.end()
+    flag = f"{ctx.where} {_requote(text, 'single')}"
+    continued = re.match(r"[ \t]*\\(\r?\n)([ \t]*)", code[at:])
+    if continued is not None:  # one option per line: the new one gets its own line
+        at += continued.end()
+        script.edit(command, at - len(continued.group(2)), at - len(continued.group(2)),
+                    f"{continued.group(2)}{flag} \\{continued.group(1)}")
+    else:
+        script.edit(command, at, at, f" {flag}")
+
+
+def _fork_branches(script: _Script) -> None:
+    for command in script.commands:
         if command.comment:
             continue
-        if depth == 0:
-            start = command
-        if command is launch:
-            return start
-        code = _QUOTED.sub("", _code_part(command.text))
-        depth = max(0, depth + len(_OPENS.findall(code)) - len(_CLOSES.findall(code)))
-    return launch
+        message = overrides.fork_branch_message(_code_part(command.text),
+                                                script.options.target_version)
+        if message is not None:
+            script.report(message[0], message[1], command.first, fixed=False)
 
 
 def _can_insert_before(commands: list[_Command], launch: _Command) -> bool:
@@ -258,50 +672,20 @@ def _top(lines: list[str]) -> int:
     return index
 
 
-def _line_of(command: _Command, offset: int) -> int:
-    return command.first + command.text.count("\n", 0, offset)
-
-
-def _override(command: _Command, result: _Result, options: Options) -> None:
-
-    text = command.text
-    model = _MODEL.search(_code_part(text))
-    name = overrides.model_name(model.group(1) if model else None)
-    pieces: list[str] = []
-    position = 0
-    changes: list[str] = []
-
-    def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
-        # ``at`` (a node of the JSON read as Python) has no place in the script: the command's
-        # first line is where its findings go.
-        result.report(code, message, command.first, fixed=fixed, options=options)
-
-    for match in _OVERRIDE.finditer(text):
-        word = _read_word(text, match.end())
-        if word is None or word.dynamic:
-            end = word.end if word is not None else match.end() + 40
-            shown = text[match.end():end].split("\n")[0].strip()
-            report("TNX603", overrides.override_dynamic(
-                f"{m.SHELL_OVERRIDE_FLAG} {shown}", "it uses shell expansions"), fixed=False)
+def _enclosing_top_level(commands: list[_Command], launch: _Command) -> _Command:
+    """The top-level command that holds ``launch`` (the ``if``, loop, ``case`` or function
+    definition around it), so that the export covers every branch that starts a server."""
+    depth, start = 0, launch
+    for command in commands:
+        if command.comment:
             continue
-        try:
-            translated = overrides.translate_json(word.value, report, name)
-        except CannotRead as why:
-            report("TNX603", overrides.override_dynamic(m.SHELL_OVERRIDE_FLAG, str(why)),
-                   fixed=False)
-            continue
-        if translated is None:
-            continue
-        pieces += [text[position:match.end()], _requote(translated[0], word.style)]
-        position = word.end
-        changes += translated[1]
-    if not changes:
-        return
-    new_text = "".join([*pieces, text[position:]])
-    new_lines = new_text.splitlines(keepends=True)
-    result.lines[command.first:command.last + 1] = _same_count(new_lines, command)
-    report("TNX602", f"{m.SHELL_OVERRIDE_FLAG} translated for NxDI: " + "; ".join(changes),
-           fixed=True)
+        if depth == 0:
+            start = command
+        if command is launch:
+            return start
+        code = _QUOTED.sub("", _code_part(command.text))
+        depth = max(0, depth + len(_OPENS.findall(code)) - len(_CLOSES.findall(code)))
+    return launch
 
 
 def _same_count(new_lines: list[str], command: _Command) -> list[str]:
@@ -319,6 +703,7 @@ class _Word:
     end: int
     style: str
     dynamic: bool
+    start: int = 0
 
 
 def _read_word(text: str, start: int) -> _Word | None:
@@ -354,7 +739,7 @@ def _read_word(text: str, start: int) -> _Word | None:
         return None
     kinds = set(styles)
     style = kinds.pop() if len(kinds) == 1 else "mixed"
-    return _Word("".join(value), index, style, dynamic)
+    return _Word("".join(value), index, style, dynamic, start)
 
 
 def _double_quoted(text: str, index: int) -> tuple[int, str, bool]:
@@ -382,30 +767,6 @@ def _requote(value: str, style: str) -> str:
     if "'" not in value:
         return f"'{value}'"
     return _requote(value, "double")
-
-
-def _speculation(command: _Command, result: _Result, options: Options) -> None:
-    code = _code_part(command.text)
-    if not any(re.search(re.escape(flag) + r"\b", code) for flag in m.SHELL_SPECULATION_FLAGS):
-        return
-    seqs = _MAX_SEQS.search(code)
-    if seqs is not None and int(seqs.group(1)) == 1:
-        return
-    result.report("TNX604", overrides.speculation_note(m.SHELL_MAX_NUM_SEQS_FLAG),
-                  command.first, fixed=False, options=options)
-
-
-def _environment(command: _Command, result: _Result, options: Options) -> None:
-    code = _code_part(command.text)
-    for match in _ENV.finditer(code):
-        message = overrides.env_message(match.group(1), _unquote(match.group(2)),
-                                        m.SHELL_OVERRIDE_FLAG)
-        if message is None:
-            continue
-        line = _line_of(command, match.start(1))
-        start = code.rfind("\n", 0, match.start(1)) + 1
-        result.report(message[0], message[1], line, fixed=False, options=options,
-                      marker_at=command.first, column=match.start(1) - start + 1)
 
 
 # -- writing -------------------------------------------------------------------------------------

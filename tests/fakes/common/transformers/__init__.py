@@ -3,7 +3,10 @@
 Fake behaviour worth knowing:
 * AutoConfig guesses `model_type` from the path string (mixtral, mistral, llama, gpt_neox, gptj,
   gpt2, bloom, opt; "" when nothing matches) and fills Llama-like defaults; a `config.json` in the
-  directory overrides them.
+  directory overrides them. The path must be a local checkpoint directory or a Hugging Face repo
+  id (whose config is "downloaded": the guessed defaults); anything else is an OSError, as in
+  transformers (see _fake_fs: absolute paths are redirected into the sandbox, and the TNx side
+  provisions the local checkpoints its program names).
 * Tokenizers count whitespace-separated words (+1 for BOS) and never hold real ids.
 * `generate` on every fake (HF CPU model, TNx and NxDI adapters) shares `_generation_settings`,
   which rejects keywords HF generate would not accept with TypeError.
@@ -14,10 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import torch
+from _fake_fs import checkpoint_config, host
 from _fake_recorder import record
 
 __version__ = "4.46.3+fake"
@@ -57,16 +60,20 @@ class PretrainedConfig:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
 
+def guessed_config(name: str) -> dict[str, Any]:
+    """The config the fake takes a checkpoint named `name` to have (Llama-like, by family)."""
+    model_type = _guess_model_type(name)
+    values = dict(_CONFIG_DEFAULTS, model_type=model_type)
+    if model_type == "mixtral":
+        values.update(_MOE_DEFAULTS)
+    return values
+
+
 class AutoConfig:
     @staticmethod
     def from_pretrained(path: str | os.PathLike[str], **_: Any) -> PretrainedConfig:
-        model_type = _guess_model_type(str(path))
-        values = dict(_CONFIG_DEFAULTS, model_type=model_type)
-        if model_type == "mixtral":
-            values.update(_MOE_DEFAULTS)
-        config_file = Path(path) / "config.json"
-        if config_file.is_file():
-            values.update(json.loads(config_file.read_text()))
+        values = guessed_config(str(path))
+        values.update(checkpoint_config(path) or {})
         config = PretrainedConfig(**values)
         config._name_or_path = str(path)
         config._attn_implementation = "eager"
@@ -152,8 +159,8 @@ class PreTrainedModel:
         return _generate_result(settings, batch, kwargs)
 
     def save_pretrained(self, directory: str | os.PathLike[str], **_: Any) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        (Path(directory) / "config.json").write_text(json.dumps(self.config.to_dict()))
+        host(directory).mkdir(parents=True, exist_ok=True)
+        (host(directory) / "config.json").write_text(json.dumps(self.config.to_dict()))
 
     def _same(self, *args: Any, **kwargs: Any) -> PreTrainedModel:
         return self
@@ -242,7 +249,7 @@ class PreTrainedTokenizer:
         return self.encode(text, return_tensors=return_tensors) if tokenize else text
 
     def save_pretrained(self, directory: str | os.PathLike[str], **_: Any) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
+        host(directory).mkdir(parents=True, exist_ok=True)
 
 
 class AutoTokenizer:

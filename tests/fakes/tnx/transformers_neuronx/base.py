@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
+from _fake_fs import host
 from _fake_recorder import record
 
 from transformers_neuronx.module import PretrainedModel
@@ -24,12 +24,12 @@ class NeuronModelBase(PretrainedModel):
         if sharded_weights:
             assert self.neuron_config.on_device_embedding, (
                 "save(sharded_weights=True) requires NeuronConfig(on_device_embedding=True)")
-        if os.path.isfile(directory):
+        if host(directory).is_file():
             raise FileExistsError(f"Artifacts should be saved to a directory: {directory}")
-        Path(directory).mkdir(parents=True, exist_ok=True)
+        host(directory).mkdir(parents=True, exist_ok=True)
         if sharded_weights:
             config = dict(self.config.to_dict(), is_presharded_checkpoint=True)
-            (Path(directory) / "config.json").write_text(json.dumps(config))
+            (host(directory) / "config.json").write_text(json.dumps(config))
         record("save", path=str(directory), sharded_weights=bool(sharded_weights))
 
     def load(self, directory: str | os.PathLike[str]) -> None:

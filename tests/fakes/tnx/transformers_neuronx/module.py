@@ -3,16 +3,20 @@
 `from_pretrained` records {"kind": "model_init", "family", "path", "config", "tnx_only"} where
 "config" is the effective configuration in NxDI vocabulary (see _fake_vocab) and "tnx_only" holds
 options NxDI has no name for. Llama/Mistral/Mixtral also record "ignored_kwargs".
+
+shard_over_sequence as TNx's decoder treats it: with group_query_attention unset and as many KV
+heads as attention heads (MHA) TNx warns and turns it off (so it is no flash decoding request);
+otherwise building the model asserts tp_degree % num_key_value_heads == 0.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 import transformers
+from _fake_fs import host
 from _fake_recorder import record
 from _fake_vocab import (
     dtype_name,
@@ -113,6 +117,16 @@ class PretrainedModel:
         tnx_only.update(self._tnx_args)
         return config, tnx_only
 
+    def _heads(self) -> tuple[int, int]:
+        heads = getattr(self.config, "num_attention_heads", 0)
+        return heads, getattr(self.config, "num_key_value_heads", heads)
+
+    def _shards_over_sequence(self) -> bool:
+        heads, kv_heads = self._heads()
+        neuron_config = self.neuron_config
+        mha = neuron_config.group_query_attention is None and heads == kv_heads
+        return bool(neuron_config.shard_over_sequence) and not mha
+
     def _ranks(self) -> dict[str, Any]:
         """The NeuronCores of this node when TNx runs on several (NEURON_RANK_ID and
         NEURON_LOCAL_TP, or a tp_degree no single node has)."""
@@ -131,8 +145,13 @@ class PretrainedModel:
 
     def to_neuron(self) -> None:
         """Compile and load, or only load the artifacts named by an earlier load(dir)."""
+        if self._shards_over_sequence():
+            kv_heads = self._heads()[1]
+            assert self.tp_degree % kv_heads == 0, (
+                f"tp_degree {self.tp_degree} not divisble by n_kv_heads {kv_heads} "
+                "shard_over_sequence is not supported")
         if self._load_dir is not None:
-            if not os.path.isdir(self._load_dir):
+            if not os.path.isdir(host(self._load_dir)):
                 raise FileNotFoundError(f"Did not find directory: {self._load_dir}.")
             record("load", path=self._load_dir)
         else:
@@ -188,5 +207,5 @@ class SimpleSampling:
 
 def save_pretrained_split(model: Any, save_directory: str | os.PathLike[str]) -> None:
     """Writes the legacy split checkpoint directory (save_directory/pytorch_model.bin/)."""
-    (Path(save_directory) / "pytorch_model.bin").mkdir(parents=True, exist_ok=True)
+    (host(save_directory) / "pytorch_model.bin").mkdir(parents=True, exist_ok=True)
     model.save_pretrained(save_directory)

@@ -3,6 +3,20 @@
 STRICTER THAN THE REAL LIBRARY ON PURPOSE: real NxDI NeuronConfig only logs a warning for an
 unknown keyword and OnDeviceSamplingConfig ignores one silently; here both raise TypeError, so a
 misspelled or invented keyword (e.g. `is_continous_batching`, `global_top_k`) fails the test.
+Likewise every warning real NxDI gives while a program builds a config (modules_to_not_convert
+missing, deprecated keywords, ...) raises NxDIConfigWarning here: a program must not rely on what
+NxDI guesses. Configs NxDI builds itself (reading a compiled neuron_config.json) only warn.
+
+The checks of the real NeuronConfig constructor a migration can trip, per release:
+* seq_len, max_context_length and max_length are ints (NxDI computes seq_len - max_context_length
+  and compares max_context_length <= max_length: a list raises TypeError); bucket lists are lists
+  of ints (NxDI sorts them in place and compares the last one with the limit);
+* quantized=True needs quantized_checkpoints_path and a valid quantization_dtype (all releases);
+  2.22+: quantized (or a quantized MLP kernel, or activation quantization) without
+  modules_to_not_convert warns, and asserts when qkv_kernel_enabled (2.27+: or
+  qkv_nki_kernel_enabled) is on;
+* warnings: logical_neuron_cores (2.22+), unfused speculation with async_mode (2.23+),
+  NEURON_LOGICAL_NC_CONFIG disagreeing with the keyword (2.24+), deprecated kernel flags (2.29).
 
 The imitated release comes from env TNX2NXDI_FAKE_NXDI_VERSION ("2.21".."2.29", default 2.29),
 read when this module is imported; keywords and defaults follow that release.
@@ -10,11 +24,15 @@ read when this module is imported; keywords and defaults follow that release.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
+from _fake_fs import host
 from _fake_vocab import (
     dtype_name,
     nxdi_moe_keys,
@@ -58,6 +76,50 @@ _SEQ_DERIVED = ("n_active_tokens", "n_positions", "max_context_length", "max_len
                 "pa_block_size")
 _BATCH_DERIVED = ("ctx_batch_size", "tkg_batch_size", "max_batch_size", "kv_cache_batch_size",
                   "spec_batch_size", "pa_num_blocks")
+
+
+_LENGTHS = ("seq_len", "max_context_length", "max_length")
+_BUCKET_LISTS = (("context_encoding_buckets", "max_context_length"),
+                 ("token_generation_buckets", "max_length"))
+_QUANTIZED_DTYPES = frozenset({"int8", "f8e4m3", "f8e5m2",
+                               *(("f8e4m3fn",) if _R >= (2, 27) else ())})
+#: Deprecated kernel flags that warn when set: flag -> (first release, NxDI's message).
+_DEPRECATED_FLAGS: dict[str, tuple[tuple[int, int], str]] = {
+    "mlp_tkg_nki_kernel_enabled": ((2, 29), "mlp_tkg_nki_kernel_enabled is deprecated. In a "
+                                   "future release, this attribute will be removed"),
+    "attn_block_cte_nki_kernel_enabled": ((2, 29), "attn_block_cte_nki_kernel_enabled is "
+                                          "deprecated. Enabling qkv_kernel_enabled, "
+                                          "qkv_nki_kernel_enabled, attn_kernel_enabled, and "
+                                          "out_proj_kernel_enabled instead. In a future release, "
+                                          "this attribute will be removed."),
+    "attn_tkg_nki_kernel_enabled": ((2, 29), "attn_tkg_nki_kernel_enabled and "
+                                    "attn_tkg_builtin_kernel_enabled are deprecated and replaced "
+                                    "by 'attn_block_tkg_nki_kernel_enabled'. In a future release, "
+                                    "this attribute will be removed."),
+}
+_DEPRECATED_FLAGS["attn_tkg_builtin_kernel_enabled"] = (
+    _DEPRECATED_FLAGS["attn_tkg_nki_kernel_enabled"])
+_internal_builds = [0]  # > 0 while NxDI builds a config itself (a compiled neuron_config.json)
+
+
+class NxDIConfigWarning(Exception):
+    """Real NxDI warns while this config is built; a warning the program causes is a failure."""
+
+
+@contextlib.contextmanager
+def nxdi_internal() -> Iterator[None]:
+    """Configs built inside: NxDI's own constructions, whose warnings are not the program's."""
+    _internal_builds[0] += 1
+    try:
+        yield
+    finally:
+        _internal_builds[0] -= 1
+
+
+def _warn(cls_name: str, category: str, message: str) -> None:
+    if not _internal_builds[0]:
+        raise NxDIConfigWarning(f"{cls_name}(...): {category}: {message} (NxDI {RELEASE} warns "
+                                "while the config is built; the program must not rely on it)")
 
 
 def to_torch_dtype(value: Any) -> torch.dtype:
@@ -119,10 +181,12 @@ class NeuronConfig:
 
     def __init__(self, **kwargs: Any) -> None:
         _reject_unknown(type(self).__name__, kwargs, NEURON_CONFIG_KEYS | self._extra_keys)
+        _check_lengths(type(self).__name__, kwargs)
         self._explicit = dict(kwargs)
         values = _defaults(kwargs)
         values.update(kwargs)
-        values.setdefault("local_ranks_size", values["world_size"])
+        if "local_ranks_size" not in kwargs:
+            values["local_ranks_size"] = values["world_size"]
         if "max_new_tokens" not in kwargs:
             values["max_new_tokens"] = (values["seq_len"] - values["max_context_length"]) or None
         if "lm_head_pad" not in kwargs and "lm_head_pad" in NEURON_CONFIG_KEYS:
@@ -141,15 +205,12 @@ class NeuronConfig:
         self._validate()
 
     def _validate(self) -> None:
-        assert not self.quantized or self.quantized_checkpoints_path, (
-            "quantized=True requires quantized_checkpoints_path")
-        assert self.max_context_length <= self.max_length, "max_context_length > max_length"
-        for name, limit in (("context_encoding_buckets", self.max_context_length),
-                            ("token_generation_buckets", self.max_length)):
-            buckets = getattr(self, name)
-            if buckets is not None:
-                buckets.sort()
-                assert all(b <= limit for b in buckets), f"{name} {buckets} exceed {limit}"
+        assert self.max_context_length <= self.max_length, (
+            "max_context_length cannot be more than max_length")
+        for name, limit_name in _BUCKET_LISTS:
+            _check_buckets(name, getattr(self, name), limit_name, getattr(self, limit_name))
+        self._check_quantization()
+        self._warnings()
         for name in ("cp_degree", "attention_dp_degree"):
             assert self.tp_degree % getattr(self, name, 1) == 0, f"tp_degree % {name} != 0"
         if getattr(self, "attention_dp_degree", 1) > 1:
@@ -158,6 +219,51 @@ class NeuronConfig:
             assert self.sequence_parallel_enabled, "mlp_cp_degree > 1 needs sequence parallel"
         if getattr(self, "cast_type", "config") not in ("config", "as-declared"):
             raise ValueError(f"cast_type must be 'config' or 'as-declared', got {self.cast_type!r}")
+
+    def _check_quantization(self) -> None:
+        if self.quantized:
+            assert self.quantized_checkpoints_path is not None, (
+                "quantized_checkpoints_path is required")
+            dtype = self.quantization_dtype
+            assert isinstance(dtype, str) and dtype.lower() in _QUANTIZED_DTYPES, (
+                f"{dtype} is not a valid QuantizedDtype.")
+        if _R < (2, 22) or not (self.quantized or self._mlp_quantized()):
+            return
+        if self.qkv_kernel_enabled or getattr(self, "qkv_nki_kernel_enabled", False):
+            assert self.modules_to_not_convert, (
+                "Could not find modules_to_not_convert for quantized model.")
+        elif not self.modules_to_not_convert:
+            _warn(type(self).__name__, "UserWarning", "modules_to_not_convert is not provided. "
+                  "Assuming all modules will be quantized.")
+
+    def _mlp_quantized(self) -> bool:
+        return bool(self.quantized_mlp_kernel_enabled or self.activation_quantization_type)
+
+    def _warnings(self) -> None:
+        name = type(self).__name__
+        if _R >= (2, 22) and "logical_neuron_cores" in self._explicit:
+            _warn(name, "DeprecationWarning", "'logical_neuron_cores' is deprecated and replaced "
+                  "by 'logical_nc_config'. In a future release, this attribute will be removed.")
+        if _R >= (2, 23) and self.speculation_length > 0 and self.async_mode and not (
+                self.enable_fused_speculation or self.enable_eagle_speculation):
+            _warn(name, "UserWarning", "Unfused Speculative Decoding + async mode may not result "
+                  "in performance improvements due to high likelihood of data dependent compute "
+                  "causing blocking calls.")
+        environment = os.environ.get("NEURON_LOGICAL_NC_CONFIG")
+        given = self._explicit.get("logical_nc_config", self._explicit.get("logical_neuron_cores"))
+        if _R >= (2, 24) and environment and given is not None and int(environment) != int(given):
+            _warn(name, "UserWarning", f"NEURON_LOGICAL_NC_CONFIG={environment} does not match "
+                  f"provided logical_nc_config={given}. Using NEURON_LOGICAL_NC_CONFIG to set LNC.")
+        for flag, (first, message) in _DEPRECATED_FLAGS.items():
+            replaced = flag.startswith("attn_tkg") and self._explicit.get(
+                "attn_block_tkg_nki_kernel_enabled")
+            if first <= _R and self._explicit.get(flag) and not replaced:
+                _warn(name, "DeprecationWarning", message)
+
+    def effective(self) -> dict[str, Any]:
+        """Every keyword's effective value, in the normalized form (what compile() bakes in)."""
+        keys = sorted((NEURON_CONFIG_KEYS | self._extra_keys) & set(vars(self)))
+        return {key: _normalize_value(getattr(self, key)) for key in keys}
 
     def normalized(self) -> dict[str, Any]:
         """Full tp_degree/batch_size/seq_len/torch_dtype plus every keyword given explicitly.
@@ -173,9 +279,67 @@ class NeuronConfig:
                 out[key] = _normalize_value(getattr(self, key))
         return out
 
-    def explicit_json(self) -> dict[str, Any]:
-        """The explicit keywords in a JSON-friendly form that rebuilds an equal config."""
-        return {k: _jsonable(v) for k, v in self._explicit.items()}
+    def saved_json(self) -> dict[str, Any]:
+        """What compile() saves: the explicit keywords in a JSON-friendly form, plus under
+        "_implied" every value that differs from what those keywords alone give (the dtype
+        load_pretrained_config took from the checkpoint, attributes a program set), so that
+        from_saved() rebuilds an equal config, as NxDI's full neuron_config.json does."""
+        data = {k: _jsonable(v) for k, v in self._explicit.items()}
+        with nxdi_internal():
+            fresh = type(self)(**self._explicit).effective()
+        implied = {k: v for k, v in self.effective().items() if fresh.get(k) != v}
+        if implied:
+            data["_implied"] = implied
+        return data
+
+    @classmethod
+    def from_saved(cls, data: dict[str, Any]) -> NeuronConfig:
+        """The config saved_json() described (NxDI's own construction: no warnings)."""
+        data = dict(data)
+        implied = data.pop("_implied", {})
+        with nxdi_internal():
+            config = cls(**data)
+            for key, value in implied.items():
+                setattr(config, key, _restored(key, value))
+        return config
+
+
+def _check_lengths(cls_name: str, kwargs: dict[str, Any]) -> None:
+    for name in _LENGTHS:
+        value = kwargs.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(
+                f"{cls_name}({name}={value!r}): {name} must be an int; NxDI computes "
+                "seq_len - max_context_length and compares max_context_length <= max_length, "
+                f"which raises TypeError for a {type(value).__name__} (NxDI {RELEASE}). Pass the "
+                "largest length and the buckets as context_encoding_buckets / "
+                "token_generation_buckets")
+
+
+def _check_buckets(name: str, buckets: Any, limit_name: str, limit: int) -> None:
+    if buckets is None:
+        return
+    if not isinstance(buckets, list):
+        raise AttributeError(f"{name}={buckets!r}: NxDI sorts the bucket list in place "
+                             f"('{type(buckets).__name__}' object has no attribute 'sort'); "
+                             "pass a list of ints")
+    if not all(isinstance(b, int) and not isinstance(b, bool) for b in buckets):
+        raise TypeError(f"{name}={buckets!r}: buckets must be ints (NxDI compares them with "
+                        f"{limit_name})")
+    if not buckets:
+        raise IndexError(f"{name}=[]: list index out of range (NxDI reads the largest bucket)")
+    buckets.sort()
+    assert buckets[-1] <= limit, (
+        f"{name}: bucket {buckets[-1]} should be <= {limit_name} {limit}")
+
+
+def _restored(key: str, value: Any) -> Any:
+    """The attribute value of a normalized `value` (see NeuronConfig.effective)."""
+    if key in ("torch_dtype", "rpl_reduce_dtype", "attention_dtype") and value in _DTYPES:
+        return _DTYPES[value]
+    if key == "on_device_sampling_config" and isinstance(value, dict):
+        return OnDeviceSamplingConfig(**value)
+    return value
 
 
 def _normalize_value(value: Any) -> Any:
@@ -207,6 +371,10 @@ class MoENeuronConfig(NeuronConfig):
             self._explicit["capacity_factor"] = capacity_factor
         if glu_mlp is not True:
             self._explicit["glu_mlp"] = glu_mlp
+
+    def effective(self) -> dict[str, Any]:
+        return {**super().effective(), "capacity_factor": self.capacity_factor,
+                "glu_mlp": self.glu_mlp}
 
 
 class InferenceConfig:
@@ -247,11 +415,15 @@ class InferenceConfig:
     def save(self, model_path: str | Path) -> None:
         skip = ("neuron_config", "fused_spec_config", "metadata")
         data = {k: v for k, v in vars(self).items() if k not in skip}
-        data["neuron_config"] = self.neuron_config.explicit_json()
-        (Path(model_path) / "neuron_config.json").write_text(json.dumps(data, default=str))
+        data["neuron_config"] = self.neuron_config.saved_json()
+        directory = host(model_path)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "neuron_config.json").write_text(json.dumps(data, default=str))
 
     @classmethod
     def load(cls, model_path: str | Path, **overrides: Any) -> InferenceConfig:
-        data = json.loads((Path(model_path) / "neuron_config.json").read_text())
-        neuron_config = cls.get_neuron_config_cls()(**data.pop("neuron_config"))
-        return cls(neuron_config, **{**data, **overrides})
+        """The config compile() saved in `model_path` (NxDI's own construction: no warnings)."""
+        data = json.loads((host(model_path) / "neuron_config.json").read_text())
+        neuron_config = cls.get_neuron_config_cls().from_saved(data.pop("neuron_config"))
+        with nxdi_internal():
+            return cls(neuron_config, **{**data, **overrides})

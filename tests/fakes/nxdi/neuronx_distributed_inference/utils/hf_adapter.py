@@ -1,4 +1,11 @@
-"""Fake `neuronx_distributed_inference.utils.hf_adapter` (NxDI utils/hf_adapter.py)."""
+"""Fake `neuronx_distributed_inference.utils.hf_adapter` (NxDI utils/hf_adapter.py).
+
+generate() fails where the real adapter does for lengths: transformers (the release NxDI pins)
+raises ValueError when the prompt is not shorter than max_length, and NxDI's model wrapper when
+the prompt exceeds the largest context-encoding bucket or generation runs past the largest
+token-generation bucket ("Input len N exceeds largest bucket (M)"): max_context_length and
+max_length, or the largest bucket of the lists when bucketing is on.
+"""
 
 from __future__ import annotations
 
@@ -54,5 +61,32 @@ class HuggingFaceGenerationAdapter:
     def generate(self, *args: Any, **kwargs: Any) -> Any:
         settings, batch = _generation_settings(args, kwargs, _MODEL_INPUTS)
         self.neuron_model._require_loaded()
+        ids = args[0] if args else kwargs.get("input_ids", kwargs.get("inputs"))
+        if self.config is not None:
+            _check_lengths(self.config.neuron_config, getattr(ids, "shape", (1, 0))[-1],
+                           settings["max_length"])
         record("generate", **settings)
         return _generate_result(settings, batch, kwargs)
+
+
+def _largest(neuron_config: Any, buckets: str, limit: str) -> int:
+    listed = getattr(neuron_config, buckets)
+    if neuron_config.enable_bucketing and listed:
+        return int(max(listed))
+    return int(getattr(neuron_config, limit))
+
+
+def _check_lengths(neuron_config: Any, prompt: int, max_length: int) -> None:
+    if prompt >= max_length:
+        raise ValueError(f"Input length of input_ids is {prompt}, but `max_length` is set to "
+                         f"{max_length}. This can lead to unexpected behavior. You should consider "
+                         "increasing `max_length` or, better yet, setting `max_new_tokens`.")
+    context = _largest(neuron_config, "context_encoding_buckets", "max_context_length")
+    if prompt > context:
+        raise ValueError(f"Input len {prompt} exceeds largest bucket ({context}) for "
+                         "context_encoding_model")
+    tokens = _largest(neuron_config, "token_generation_buckets", "max_length")
+    if max_length > tokens:
+        raise ValueError(f"Input len {max_length} exceeds largest bucket ({tokens}) for "
+                         f"token_generation_model: generate(max_length={max_length}) runs past "
+                         f"the compiled sequence length {tokens}")

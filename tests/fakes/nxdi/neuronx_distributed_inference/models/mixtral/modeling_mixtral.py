@@ -25,6 +25,7 @@ class NeuronMixtralForCausalLM(NeuronBaseForCausalLM):
     """Needs a MixtralInferenceConfig holding a MoENeuronConfig."""
 
     _family = "mixtral"
+    _model_types = ("mixtral",)
 
     @classmethod
     def get_config_cls(cls) -> type[InferenceConfig]:

@@ -1,0 +1,5 @@
+"""Fake `huggingface_hub.errors`."""
+
+from _fake_fs import HFValidationError
+
+__all__ = ["HFValidationError"]
