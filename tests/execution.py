@@ -22,6 +22,7 @@ import importlib
 import importlib.abc
 import linecache
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -123,11 +124,31 @@ def run_program(
             files.write_checkpoint(path, dict(config))
         sys.argv[:] = [filename]
         try:
-            exec(code, {"__name__": "__main__", "__file__": filename})
+            with _same_files_as_the_fakes(files):
+                exec(code, {"__name__": "__main__", "__file__": filename})
         except SystemExit as exit_:
             if exit_.code not in (None, 0):
                 raise RuntimeError(f"program exited with {exit_.code!r}") from exit_
         return [dict(event) for event in recorder.EVENTS]
+
+
+@contextlib.contextmanager
+def _same_files_as_the_fakes(files: Any) -> Iterator[None]:
+    """The program's own os.path checks see the files where the fakes keep them (an absolute
+    checkpoint path is kept below the sandbox), as the author's machine would have them."""
+    saved = {name: getattr(os.path, name) for name in ("isdir", "isfile", "exists")}
+
+    def seen(check: Any) -> Any:
+        return lambda path: check(files.host(path)) if isinstance(path, (str, os.PathLike)) else (
+            check(path))
+
+    for name, check in saved.items():
+        setattr(os.path, name, seen(check))
+    try:
+        yield
+    finally:
+        for name, check in saved.items():
+            setattr(os.path, name, check)
 
 
 def provisioned_checkpoints(events: Sequence[Event]) -> dict[str, dict[str, Any]]:
@@ -195,7 +216,19 @@ def _count_diff(what: str, tnx: list[Any], nxdi: list[Any]) -> list[str]:
     return [] if len(tnx) == len(nxdi) else [f"{what}: tnx has {len(tnx)}, nxdi {len(nxdi)}"]
 
 
+def _modules(value: Any) -> Any:
+    """modules_to_not_convert as a set of module kinds: NxDI names every layer's attention one
+    by one ("layers.3.self_attn") where fused QKV weights need it; it means "self_attn"."""
+    if not isinstance(value, list):
+        return value
+    return sorted({re.sub(r"^layers\.\d+\.", "", str(name)) for name in value})
+
+
 def _config_diffs(index: int, tnx: dict[str, Any], nxdi: dict[str, Any]) -> list[str]:
+    tnx, nxdi = dict(tnx), dict(nxdi)
+    for config in (tnx, nxdi):
+        if "modules_to_not_convert" in config:
+            config["modules_to_not_convert"] = _modules(config["modules_to_not_convert"])
     diffs = []
     for key in sorted((set(tnx) | set(nxdi)) - _NOT_COMPARED_CONFIG_KEYS):
         left, right = tnx.get(key, "<unset>"), nxdi.get(key, "<unset>")

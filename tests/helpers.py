@@ -76,13 +76,32 @@ def fixture_files(role: str) -> list[Path]:
     )
 
 
-def fixture_options(path: Path) -> dict[str, str]:
-    """A first-line comment ``# tnx2nxdi-options: target_version=2.22`` sets options."""
+def _first_line_settings(path: Path) -> dict[str, str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines or not lines[0].startswith(_OPTIONS_PREFIX):
         return {}
     pairs = (item.split("=", 1) for item in lines[0][len(_OPTIONS_PREFIX):].split())
     return dict(pairs)
+
+
+def fixture_options(path: Path) -> dict[str, str]:
+    """A first-line comment ``# tnx2nxdi-options: target_version=2.22`` sets options."""
+    settings = _first_line_settings(path)
+    settings.pop("path", None)
+    return settings
+
+
+def fixture_placement(path: Path) -> str | None:
+    """``path=pkg/__init__.py`` in the options line: the fixture is migrated as if it sat there,
+    under its own directory (what a file's name or package decides: ``__init__.py``, TNx's own
+    package)."""
+    return _first_line_settings(path).get("path")
+
+
+def fixture_path(path: Path) -> str:
+    """The path a fixture is migrated under."""
+    placed = fixture_placement(path)
+    return str(path.parent / placed) if placed else str(path)
 
 
 def fixture_partner(source: Path, role: str) -> Path:
@@ -97,6 +116,6 @@ def process_fixture(path: Path, data: bytes | None = None) -> tuple[FileResult, 
     and options; a fixture never fails to migrate."""
     options = Options(**fixture_options(path))  # type: ignore[arg-type]
     result, new_data = process_bytes(path.read_bytes() if data is None else data, options,
-                                     str(path))
+                                     fixture_path(path))
     assert result.error is None, result.error
     return result, new_data

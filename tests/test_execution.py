@@ -22,10 +22,14 @@ from tests.test_fixtures import _id, _options
 NOT_EXECUTABLE = {
     "model_classes/guide_example": "the guide's own program fails on TNx: save(sharded_weights="
     "True) asserts on_device_embedding=True (see model_classes/guide_example_presharded)",
+    "library/class_names_in_strings": "a module of a package (relative import) that stays on "
+    "TNx: tnx2nxdi only marks it",
     "vllm/plugin_additional_config": "the V1 plugin always runs NxDI: the original's TNx keys "
     "were never read by TNx, so there is no TNx run to compare with",
     "vllm/quantization_dtype_unknown": "the quantization dtype comes from the command line: the "
     "migration leaves it to a person (TNX606)",
+    "real_programs/sequence_length_past_n_positions": "the original asks TNx for more positions "
+    "than n_positions (TNx fails there); the migration cuts max_length to n_positions (TNX501)",
 }
 #: Directories a fixture's program expects to find (for example artifacts of an earlier run).
 EXISTING_DIRS = {"lifecycle/reload_saved_artifacts": ("neuron_artifacts",)}
@@ -36,6 +40,12 @@ EXPECTED_DIFFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
         "it only changes speed and memory",
         ("model 1: config flash_decoding_enabled: tnx=True nxdi='<unset>'",),
     ),
+    "config/every_guide_option": (
+        "TNX303 [fixed]: TNx direct_cast (per tensor) becomes per_channel_symmetric, the only "
+        "NxDI quantization that keeps lm_head in full precision as TNx did",
+        ("model 0: config quantization_type: tnx='per_tensor_symmetric' "
+         "nxdi='per_channel_symmetric'",),
+    ),
     "real_programs/reload_with_other_settings": (
         "TNX404 (a marker): NxDI reopens the directory with the configuration it was compiled "
         "with, not the other settings the reload asked for",
@@ -45,23 +55,13 @@ EXPECTED_DIFFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 #: Files a fixture's program reads (path -> content), for example a draft checkpoint's config.
-EXISTING_FILES = {"vllm/eagle_draft_config": {"llama-3.1-8b-eagle-draft/config.json": "{}"}}
-_HUB_ID = ("{when}: NxDI 2.29 reads the checkpoint weights from '{id}/', a Hugging Face hub id "
-           "with the trailing '/' NxDI's normalize_path adds: not a local directory, and not a "
-           "valid repo id (HFValidationError)")
-_LOAD = "load() shards the weights (save_sharded_checkpoint=False)"
+EXISTING_FILES = {"vllm/eagle_draft_config": {"llama-3.1-8b-eagle-draft/config.json": "{}"},
+                  "config/argument_comments": {"Llama-2-70b/config.json": "{}"}}
 #: Migration bugs the strict fake NxDI finds in fixtures (real NxDI fails these programs the same
 #: way; they are being fixed): fixture -> the fake's message (the part naming the failing check).
 #: Each is a strict xfail that only this failure satisfies: once the migration is fixed the test
 #: passes, which fails the run until the entry goes; any other failure fails the test as well.
-KNOWN_MIGRATION_BUGS: dict[str, str] = {
-    # TNx direct_cast is mapped to per-tensor quantization, written without modules_to_not_convert
-    "config/every_guide_option":
-        "NxDIConfigWarning: NeuronConfig(...): UserWarning: modules_to_not_convert is not "
-        "provided. Assuming all modules will be quantized.",
-    # the hub id is an argument of the class that builds the model: not downloaded
-    "model_classes/serving_class": _HUB_ID.format(when=_LOAD, id="meta-llama/Llama-2-7b-chat-hf"),
-}
+KNOWN_MIGRATION_BUGS: dict[str, str] = {}
 PAIRS = sorted(FIXTURES.glob("*/*.in.py"))
 
 

@@ -8,7 +8,8 @@ What a finding excuses, precisely:
 
 * a finding that needs a person with a ``TNX9xx`` code (the tool chose not to migrate) excuses
   the whole comparison: the program must then carry that marker, and is not run on NxDI;
-* ``TNX303`` (option dropped, no NxDI equivalent) excuses the NxDI keywords of that one option
+* ``TNX303`` (option dropped, or translated otherwise than its mapping entry says, as TNx
+  direct_cast becoming per-channel quantization) excuses the NxDI keywords of that one option
   (``OPTION_BY_NAME[option].nxdi``) and nothing else;
 * other findings excuse nothing.
 
@@ -101,47 +102,13 @@ class KnownBug:
     error: re.Pattern[str] | None = None
 
 
-def _hub_id_argument(program: Program) -> bool:
-    """A hub id the program passes to the function or class that builds the model."""
-    return program.location != "module" and not program.checkpoint.startswith(("/", "."))
-
-
-def _per_tensor_quantization(program: Program) -> bool:
-    """TNx direct_cast quantization, which the tool maps to NxDI per_tensor_symmetric."""
-    return any(name == "quant" and ("quantize_method", "'direct_cast'") in keywords
-               for name, keywords in program.subconfigs)
-
-
-def _unquantized_attention_with_fused_qkv(program: Program) -> bool:
-    options = dict(program.neuron_config)
-    return options.get("fuse_qkv") == "True" and any(
-        name == "quant" and ("quantize_attn", "False") in keywords
-        for name, keywords in program.subconfigs)
-
-
-#: Open migration bugs found once the strict fake NxDI learnt the real NxDI's checks. The first
-#: three this test found were fixed in 6ddc223; a hub id at module level, quantization without
-#: modules_to_not_convert or a quantized checkpoint, and fused_rmsnorm_qkv carried as
-#: qkv_kernel_enabled without fused_qkv were fixed in fc5171f. Their programs stay below as
-#: regression tests. Still open: a hub id passed as an argument of the function or class that
-#: builds the model reaches NxDI, which reads it as the normalized "org/name/" (load() or
-#: save_quantized_state_dict); per-tensor quantization (TNx direct_cast) comes without
-#: modules_to_not_convert, so NxDI 2.22+ warns that it quantizes every module, lm_head included
-#: (TNx never quantized lm_head); quantize_attn=False with fuse_qkv=True keeps attention out of
-#: modules_to_not_convert (a TNX306 marker asks for the per-layer "layers.N.self_attn" names), so
-#: NxDI quantizes the attention TNx kept in full precision.
-KNOWN_BUGS: dict[str, KnownBug] = {
-    "hub-id-passed-as-argument": KnownBug(
-        affects=_hub_id_argument,
-        error=re.compile(r"(FileNotFoundError|HFValidationError): .*reads? (the checkpoint "
-                         r"weights from )?'[^']+/', a Hugging Face hub id")),
-    "per-tensor-quantization-without-modules-to-not-convert": KnownBug(
-        affects=_per_tensor_quantization,
-        error=re.compile(r"NxDIConfigWarning: .*modules_to_not_convert is not provided")),
-    "unquantized-attention-with-fused-qkv": KnownBug(
-        affects=_unquantized_attention_with_fused_qkv,
-        diffs=re.compile(r"model \d+: config modules_to_not_convert: tnx=\[[^]]*'self_attn'")),
-}
+#: Open migration bugs: none at the moment. The first three this test found were fixed in
+#: 6ddc223; a hub id at module level, quantization without modules_to_not_convert or a quantized
+#: checkpoint, and fused_rmsnorm_qkv carried as qkv_kernel_enabled without fused_qkv were fixed
+#: in fc5171f; a hub id passed as an argument of the function or class that builds the model,
+#: per-tensor quantization (TNx direct_cast) without modules_to_not_convert, and quantize_attn=False
+#: with fuse_qkv=True were fixed after it. Their programs stay below as regression tests.
+KNOWN_BUGS: dict[str, KnownBug] = {}
 
 
 # --- normalization -------------------------------------------------------------------------------
@@ -173,7 +140,7 @@ def _set_to_none(program: Program) -> set[str]:
 def _excused_keys(migration: Migration) -> set[str]:
     keys: set[str] = set()
     for finding in migration.findings:
-        if finding.code == "TNX303" and not finding.fixed:
+        if finding.code == "TNX303":
             match = _DROPPED.match(finding.message)
             assert match, f"TNX303 message does not start with the option: {finding.message}"
             rule = OPTION_BY_NAME.get(match["option"])

@@ -34,7 +34,8 @@ from tnx2nxdi.runner import process_bytes
 
 NOTEBOOKS = FIXTURES / "notebooks"
 #: Pairs whose code cells run against the fakes (the others still need a person).
-EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources")
+EXECUTABLE = ("llama_sampling", "import_after_use", "escaped_string_sources", "comments_kept",
+              "install_lines_and_pins")
 
 
 def migrate_bytes(data: bytes, name: str = "notebook.ipynb", **options: Any) -> FileResult:
@@ -181,7 +182,6 @@ def test_ipython_lines_are_kept_as_they_are(line: str) -> None:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("%pip install -U transformers-neuronx \\\n    sentencepiece", "installs transformers-neuronx"),
     ("!python -m transformers_neuronx.gpt_demo", "refers to TNx (transformers_neuronx)"),
     ("LlamaForSampling??", "refers to TNx (LlamaForSampling)"),
 ])
@@ -199,6 +199,65 @@ def test_ipython_lines_naming_tnx_get_a_marker_once(line: str, message: str) -> 
     again = migrate_bytes(new_data)
     assert [(f.code, f.cell, f.line) for f in again.findings] == [("TNX102", 2, 2)]
     assert _written(data, ignore=frozenset({"TNX102"})).count(b"TNX102") == 0
+
+
+#: A model the tool leaves on TNx (TNX901) for a person: the notebook still imports TNx.
+DYNAMIC = 'model = LlamaForSampling.from_pretrained("/models/llama", **options)\n'
+
+
+def test_the_tnx_install_line_installs_nxdi_once_the_notebook_no_longer_uses_tnx() -> None:
+    line = "%pip install -U transformers-neuronx \\\n    sentencepiece"
+    data = _notebook(IMPORT + "import torch\n", "x = 1\n" + line + "\n" + BUILD)
+    result = migrate_bytes(data)
+    (finding,) = [f for f in result.findings if f.code == "TNX102"]
+    assert (finding.cell, finding.line, finding.fixed) == (2, 2, True)
+    new_data = _written(data)
+    assert _cells(new_data)[1].startswith(
+        "x = 1\n%pip install -U neuronx-distributed-inference \\\n    sentencepiece\n")
+    assert _written(new_data) == new_data
+    assert [f for f in migrate_bytes(new_data).findings if f.code == "TNX102"] == []
+
+
+def test_the_tnx_install_line_is_marked_while_the_notebook_still_uses_tnx() -> None:
+    line = "!pip install transformers-neuronx==0.12.313"
+    data = _notebook(IMPORT, line + "\n" + DYNAMIC)
+    result = migrate_bytes(data)
+    (finding,) = [f for f in result.findings if f.code == "TNX102"]
+    assert not finding.fixed
+    assert "pip install --upgrade neuronx-cc==2.* neuronx-distributed-inference" in (
+        finding.message)
+    assert "still uses TNx" in finding.message
+    cell = _cells(_written(data))[1]
+    assert cell.startswith(f"# TODO(tnx2nxdi): TNX102 {finding.message}\n{line}\n")
+
+
+def test_a_notebook_nxdi_cannot_run_keeps_its_install_line_without_a_marker() -> None:
+    gptj = "from transformers_neuronx.gptj.model import GPTJForSampling\n"
+    build = 'model = GPTJForSampling.from_pretrained("./gpt-j-split", tp_degree=8)\n'
+    data = _notebook("!pip install transformers-neuronx transformers==4.36.2\n", gptj + build)
+    result = migrate_bytes(data)
+    assert [f.code for f in result.findings] == ["TNX203"]
+    assert _cells(_written(data))[0] == "!pip install transformers-neuronx transformers==4.36.2\n"
+
+
+@pytest.mark.parametrize(("line", "target", "flagged"), [
+    ("!pip install transformers==4.40.0 tokenizers==0.19.1", "2.29", True),
+    ("%pip install 'transformers<4.48' sentencepiece", "2.24", True),
+    ("%pip install 'transformers<4.48' sentencepiece", "2.21", False),
+    ("!pip install transformers>=4.43.3 # need RoPE scaling", "2.29", False),
+    ("!pip install -U transformers~=4.57.0", "2.29", False),
+])
+def test_transformers_pins_nxdi_cannot_run_with_are_marked(
+    line: str, target: str, flagged: bool
+) -> None:
+    data = _notebook(line + "\n", IMPORT + "import torch\n" + BUILD)
+    pins = [f for f in migrate_bytes(data, target_version=target).findings
+            if f.code == "TNX103"]
+    assert len(pins) == int(flagged)
+    if flagged:
+        pin = {"2.29": "4.57", "2.24": "4.51"}[target]
+        assert f"requires transformers=={pin}.*" in pins[0].message
+        assert not pins[0].fixed
 
 
 def test_indented_escape_and_cell_magic() -> None:
@@ -292,7 +351,7 @@ def test_crlf_in_cell_sources_is_kept() -> None:
     new_cell = _cells(_written(data))[0]
     assert "NeuronLlamaForCausalLM(" in new_cell
     assert new_cell.count("\n") == new_cell.count("\r\n") and not new_cell.endswith("\n")
-    assert "\r\n%pip install -U transformers-neuronx\r\n" in new_cell
+    assert "\r\n%pip install -U neuronx-distributed-inference\r\n" in new_cell
 
 
 def test_stdin_with_a_notebook_name(tmp_path: Path) -> None:
@@ -406,7 +465,9 @@ def test_generated_notebooks_keep_ipython_lines_and_reach_a_fixed_point(
                    and "inside" not in line]
         kept = [line for line in new.splitlines() if line.lstrip().startswith(("%", "!"))
                 and "inside" not in line]
-        assert kept == ipython
+        # Kept as they are, but for the TNx install line of a notebook that moved to NxDI.
+        assert [line.replace("neuronx-distributed-inference", "transformers-neuronx")
+                for line in kept] == ipython
     again, again_data = process_bytes(new_data, Options(), "gen.ipynb")
     assert again.error is None and again_data == new_data
 
@@ -428,7 +489,7 @@ def test_precommit_hook_migrates_staged_notebooks(hook_repo: Path, tmp_path: Pat
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "files were modified by this hook" in output
-    assert "sample.ipynb[cell 1]:1:1: TNX102" in output
+    assert "sample.ipynb[cell 1]:1:1: TNX103" in output
     assert (repo / "sample.ipynb").read_bytes() == (
         NOTEBOOKS / "llama_sampling.out.ipynb").read_bytes()
     assert (repo / "clean.ipynb").read_bytes() == clean

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXTURES, render
+from tests.helpers import FIXTURES, fixture_path, render
 from tests.test_fixtures import _options
 from tnx2nxdi.findings import FileResult, RunResult
 from tnx2nxdi.options import Options
@@ -31,9 +31,10 @@ def _groups() -> dict[tuple[tuple[str, object], ...], list[Path]]:
 
 
 def _copy(paths: list[Path], root: Path) -> list[Path]:
+    """Copies under ``root``; a fixture whose first line gives ``path=`` is copied there."""
     copies = []
     for path in paths:
-        copy = root / path.relative_to(FIXTURES)
+        copy = root / Path(fixture_path(path)).relative_to(FIXTURES)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, copy)
         copies.append(copy)

@@ -41,6 +41,9 @@ PREFILTER_MARKERS: tuple[bytes, ...] = (
     b"neuron\\\"",
     # Installing the vLLM fork (a setup script, a notebook's !git clone).
     b"upstreaming-to-vllm",
+    # TNx classes named in strings by code that never spells the package
+    # ("llama.model.LlamaForSampling"), and install lines of the TNx distribution.
+    b"ForSampling", b"transformers-neuronx",
 )
 
 #: NxDI releases the tool can target (``--target-version``); the last one is the default.
@@ -521,6 +524,9 @@ QUANTIZED_CHECKPOINTS_DIRNAME = "quantized-checkpoint"
 DEQUANT_OPTION = "quant.dequant_dtype"
 TNX_DEQUANT_DEFAULT = "f16"
 QUANTIZE_ATTN_OPTION = "quant.quantize_attn"
+QUANTIZE_METHOD_OPTION = "quant.quantize_method"
+#: Reads a checkpoint's config.json (the layer count, when the tool cannot read it itself).
+HF_AUTO_CONFIG = Symbol("transformers", "AutoConfig")
 #: TNx never quantizes lm_head (nor the embedding, the norms or the MoE router); NxDI quantizes
 #: every parallel linear layer, lm_head included, unless modules_to_not_convert names it
 #: (NxDI models/model_wrapper.py convert(..., modules_to_not_convert); NeuronConfig reads the
@@ -956,3 +962,137 @@ SAMPLE_TOP_K = "top_k"
 #: settings.
 ON_DEVICE_GENERATION_OPTION = "on_device_generation"
 ON_DEVICE_SAMPLING_FIELDS: tuple[str, ...] = ("do_sample", "top_k", "top_p", "temperature")
+
+#: Every parameter of a TNx ``sample()`` (tnx_api.md §4.3, §6.8: the model classes and the
+#: speculation generators). A ``sample()`` call with any other keyword is not a TNx call
+#: (vLLM's ``self.model.sample(logits=..., sampling_metadata=...)`` is its own sampler).
+TNX_SAMPLE_PARAMETERS: frozenset[str] = frozenset({
+    "input_ids", "sequence_length", "cache_ids", "start_ids", "top_k", "top_p",
+    "eos_token_override", "temperature", "streamer", "stopping_criteria_list",
+    "no_repeat_ngram_size", "output_scores", "attention_mask", "eos_token_id",
+    "pad_token_id", "output_logits",
+})
+
+# --------------------------------------------------------------------------------------------
+# The public TNx API, and code built on TNx itself (files that stay on TNx as a whole)
+# --------------------------------------------------------------------------------------------
+
+_FAMILY_MODULES = ("llama", "mistral", "mixtral", "bloom", "opt", "gpt2", "gptj", "gptneox")
+
+#: What user programs import from TNx: the names ``transformers_neuronx/__init__.py``
+#: re-exports, the same names at their defining modules, and the documented names only found in
+#: a submodule (tnx_api.md §1-2, §5, §6.2; TNx __init__.py, config.py, constants.py,
+#: sparse_attn_utils.py, module.py). A name under ``transformers_neuronx`` that is neither in
+#: this set nor inside one of :data:`TNX_PUBLIC_MODULES` is a TNx internal.
+TNX_PUBLIC_NAMES: frozenset[str] = frozenset({
+    *(f"{TNX_PACKAGE}.{name}" for name in (
+        "__version__", "GQA", "Layout", "SparseAttnConfig", "NeuronConfig", "QuantizationConfig",
+        "ContinuousBatchingConfig", "GenerationConfig", "HuggingFaceGenerationModelAdapter",
+        "BloomForSampling", "LlamaForSampling", "GPT2ForSamplingWithContextBroadcasting",
+        "GPTNeoXForSampling", "GPTJForSampling", "MistralForSampling", "MixtralForSampling",
+        "OPTForSampling", "NeuronAutoModelForCausalLM",
+    )),
+    f"{TNX_PACKAGE}.version.__version__",
+    *(f"{TNX_PACKAGE}.config.{name}" for name in (
+        "NeuronConfig", "QuantizationConfig", "KVCacheQuantizationConfig",
+        "ContinuousBatchingConfig", "GenerationConfig",
+    )),
+    *(f"{TNX_PACKAGE}.constants.{name}" for name in (
+        "GQA", "Layout", "LAYOUT_BSH", "LAYOUT_HSB", "LAYOUT_SBH",
+    )),
+    *(f"{TNX_PACKAGE}.sparse_attn_utils.{name}" for name in (
+        "SparseAttnConfig", "BlkSparseAttnConfig", "SlidingWindowAttnConfig",
+    )),
+    f"{TNX_PACKAGE}.generation_utils.HuggingFaceGenerationModelAdapter",
+    f"{TNX_PACKAGE}.modeling_auto.NeuronAutoModelForCausalLM",
+    *SAVE_PRETRAINED_SPLIT,
+    *FAMILY_BY_CLASS, *UNSUPPORTED_CLASSES,
+})
+#: TNx modules whose every name is for users: the model modules, the speculation generators
+#: (tnx_api.md §6.8), stopping criteria and dtype helpers (MANUAL_SYMBOLS gives their advice),
+#: and the ``testing`` subpackage the package itself exports.
+TNX_PUBLIC_MODULES: frozenset[str] = frozenset({
+    *(f"{TNX_PACKAGE}.{family}.model" for family in _FAMILY_MODULES),
+    *(f"{TNX_PACKAGE}.{name}" for name in (
+        "speculation", "fused_speculation", "eagle_speculation", "stopping_criteria",
+        "dtypes", "testing",
+    )),
+})
+
+
+def is_tnx_public(qualified: str) -> bool:
+    """Whether a TNx name (or a module on the way to one, or an attribute of one) is public."""
+    if qualified == TNX_PACKAGE:
+        return True
+    for public in (*TNX_PUBLIC_NAMES, *TNX_PUBLIC_MODULES):
+        if qualified == public or qualified.startswith(public + ".") or public.startswith(
+            qualified + "."
+        ):
+            return True
+    return False
+
+
+#: The modules and subpackages of ``transformers_neuronx`` (TNx src/transformers_neuronx at
+#: 1ade6d7): a string naming one of them names TNx code.
+TNX_SUBMODULES: frozenset[str] = frozenset({
+    "activations", "base", "bloom", "bucket", "compiler", "config", "constants", "decoder",
+    "decoder_topk", "dtypes", "eagle_speculation", "fused_speculation", "generation_demo",
+    "generation_utils", "global_debugger", "gpt2", "gpt_demo", "gptj", "gptneox", "hlo",
+    "kv_cache_manager", "layers", "llama", "mistral", "mixtral", "modeling_auto", "module", "nki",
+    "ops", "opt", "pad", "parallel", "program", "quantize", "sampling", "sparse_attn_utils",
+    "speculation", "stopping_criteria", "tensor_pool", "testing", "tools", "util", "utils",
+    "version",
+})
+#: Where a TNx file's own path puts it inside the TNx package (TNx's sources, demos and tests).
+TNX_PACKAGE_DIRECTORY = TNX_PACKAGE
+#: Calls that load a module by name (``importlib.import_module("transformers_neuronx.x")``).
+IMPORT_BY_NAME: frozenset[str] = frozenset({"importlib.import_module", "__import__"})
+#: A TNx-only method called in a file that names TNx but imports none of it drives TNx models
+#: it gets from elsewhere (an exporter's ``neuronx_class``): the calls that show it.
+TNX_DRIVER_METHODS: frozenset[str] = frozenset({"to_neuron", "cpu_compile"})
+
+#: What a file built on TNx is ported to (the advice of its file-level finding), by what shows
+#: it is built on TNx. NxDI's replacements: its model classes and onboarding guide for model code;
+#: NxDI application classes, or the serving framework's own NxDI backend (vLLM's NxDI loader,
+#: djl-serving's and optimum-neuron's NxD paths), for code that drives TNx models.
+LIBRARY_ADVICE: Mapping[str, str] = {
+    "package": "leave it out of the migration: NxDI replaces the TNx package as a whole "
+    "(NxDI's inference_demo is the counterpart of TNx's demos)",
+    "model": "port the model code to an NxDI model (a NeuronBaseForCausalLM subclass with its "
+    f"InferenceConfig; model-onboarding guide: {ONBOARDING_GUIDE})",
+    "backend": "port it as a whole to an NxDI backend: NxDI application classes "
+    "(NeuronLlamaForCausalLM, ...) built from a NeuronConfig, then compile() and load(), or the "
+    "serving framework's own NxDI integration",
+}
+
+# --------------------------------------------------------------------------------------------
+# Install lines (notebook ``!pip``/``%pip`` lines and shell scripts)
+# --------------------------------------------------------------------------------------------
+
+TNX_DISTRIBUTION = "transformers-neuronx"
+NXDI_DISTRIBUTION = "neuronx-distributed-inference"
+#: The Neuron SDK's install line for NxDI (SDK libraries/nxd-inference/nxdi-setup.rst), without
+#: the package repository it passes as --extra-index-url.
+NXDI_INSTALL = "pip install --upgrade neuronx-cc==2.* neuronx-distributed-inference"
+TRANSFORMERS_DISTRIBUTION = "transformers"
+#: The transformers release NxDI pins, by target release (NxDI setup.py install_requires:
+#: ``transformers==4.45.*`` at v0.1.0, 4.48 at v0.2.0 and v0.3, 4.51 at v0.4-v0.6, 4.56 at
+#: v0.7, 4.57 at 2.28 and 2.29).
+NXDI_TRANSFORMERS_PINS: Mapping[str, str] = {
+    "2.21": "4.45", "2.22": "4.48", "2.23": "4.48", "2.24": "4.51", "2.25": "4.51",
+    "2.26": "4.51", "2.27": "4.56", "2.28": "4.57", "2.29": "4.57",
+}
+
+
+def nxdi_counterpart(qualified: str) -> Symbol | None:
+    """The NxDI name a re-exported TNx name would point at, when there is one."""
+    family = FAMILY_BY_CLASS.get(qualified)
+    if family is not None:
+        return family.application
+    if qualified in TNX_NEURON_CONFIG_CLASSES:
+        return NXDI_NEURON_CONFIG
+    if qualified in TNX_GENERATION_ADAPTERS:
+        return NXDI_GENERATION_ADAPTER
+    if SUBCONFIG_CLASSES.get(qualified) == ON_DEVICE_GENERATION_OPTION:
+        return NXDI_ON_DEVICE_SAMPLING_CONFIG
+    return None

@@ -128,11 +128,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "TNX102", "ipython-line",
-        "A notebook's IPython line still refers to TNx",
-        "manual",
-        "Magics and shell escapes in notebooks (`%pip install transformers-neuronx`, `!python "
-        "run_tnx.py`, `LlamaForSampling?`) are never rewritten; a marker above the line asks "
-        "for it to be updated (install `neuronx-distributed-inference` instead).",
+        "An install line or IPython line still refers to TNx",
+        "sometimes",
+        "A notebook's `!pip install transformers-neuronx` (or `%pip`) becomes "
+        "`!pip install neuronx-distributed-inference` when the migrated notebook no longer "
+        "imports TNx. Otherwise the line is left as it is with a marker giving the Neuron SDK's "
+        "NxDI install line, as are shell install lines and other IPython lines naming TNx "
+        "(`!python run_tnx.py`, `LlamaForSampling?`). A notebook NxDI cannot run at all (an "
+        "unsupported family) keeps its TNx install line without a marker.",
         kind="notebook",
         before=_code("""
         %pip install -U transformers-neuronx
@@ -141,8 +144,7 @@ RULES: tuple[Rule, ...] = (
         model = LlamaForSampling.from_pretrained("./Llama-2-7b")
         """),
         after=_code("""
-        # TODO(tnx2nxdi): TNX102 installs transformers-neuronx: install neuronx-distributed-inference instead (IPython lines are left as they are)
-        %pip install -U transformers-neuronx
+        %pip install -U neuronx-distributed-inference
         import torch
         from neuronx_distributed_inference.models.config import NeuronConfig
         from neuronx_distributed_inference.models.llama.modeling_llama import (
@@ -160,6 +162,47 @@ RULES: tuple[Rule, ...] = (
         )
         config = LlamaInferenceConfig(neuron_config, load_config=load_pretrained_config("./Llama-2-7b"))
         model = NeuronLlamaForCausalLM("./Llama-2-7b", config)
+        """),
+    ),
+    Rule(
+        "TNX103", "dependency-pin",
+        "An install line pins a version NxDI cannot run with",
+        "manual",
+        "NxDI pins `transformers` per release (`transformers==4.57.*` for 2.28-2.29, 4.56 for "
+        "2.27, 4.51 for 2.24-2.26, 4.48 for 2.22-2.23, 4.45 for 2.21). A `pip install` line in a "
+        "notebook that moves to NxDI, or in a shell script that installs TNx or NxDI, whose "
+        "`transformers` requirement excludes that pin is marked: change or drop the pin (and "
+        "the pins that follow it, such as `tokenizers`).",
+        kind="notebook",
+        before=_code("""
+        !pip install transformers==4.40.0 tokenizers==0.19.1
+        from transformers_neuronx import LlamaForSampling
+
+        model = LlamaForSampling.from_pretrained("./Meta-Llama-3-8B", tp_degree=8, amp="bf16")
+        """),
+        after=_code("""
+        # TODO(tnx2nxdi): TNX103 pins transformers==4.40.0, but NxDI for Neuron 2.29 requires transformers==4.57.*: drop the pin or change it to transformers==4.57.* (the other pins of this line may have to follow: tokenizers==0.19.1)
+        !pip install transformers==4.40.0 tokenizers==0.19.1
+        import torch
+        from neuronx_distributed_inference.models.config import NeuronConfig
+        from neuronx_distributed_inference.models.llama.modeling_llama import (
+            LlamaInferenceConfig,
+            NeuronLlamaForCausalLM,
+        )
+        from neuronx_distributed_inference.utils.hf_adapter import load_pretrained_config
+
+        neuron_config = NeuronConfig(
+            batch_size=1,
+            tp_degree=8,
+            seq_len=2048,
+            torch_dtype=torch.bfloat16,
+            enable_bucketing=True,
+        )
+        config = LlamaInferenceConfig(
+            neuron_config,
+            load_config=load_pretrained_config("./Meta-Llama-3-8B"),
+        )
+        model = NeuronLlamaForCausalLM("./Meta-Llama-3-8B", config)
         """),
     ),
     Rule(
@@ -1359,6 +1402,45 @@ RULES: tuple[Rule, ...] = (
         target = LlamaForSampling.from_pretrained("./Llama-2-7b", tp_degree=8, amp="bf16")
         decoder = FusedSpeculativeDecoder(draft, target, k=4)
         decoder.to_neuron()
+        """),
+    ),
+    Rule(
+        "TNX920", "tnx-backend",
+        "The file is built on TNx itself: left as it is, to port as a whole",
+        "manual",
+        "Code that subclasses TNx classes, imports TNx internals (beyond its public model, "
+        "config and generation API), names TNx classes or modules in strings, loads them with "
+        "`importlib`, keeps TNx model classes in a table, drives TNx models it gets from "
+        "elsewhere, or is part of the TNx package itself, is a TNx backend: a partial migration "
+        "would break it. It gets one marker at its top and no edit; port it as a whole (an NxDI "
+        "model for model code; NxDI application classes, or the serving framework's own NxDI "
+        "backend, for serving code).",
+        before=_code("""
+        \"\"\"Export configurations: the TNx class of each model, by name.\"\"\"
+        import importlib
+
+
+        class LlamaDecoderConfig:
+            NEURONX_CLASS = "llama.model.LlamaForSampling"
+
+            def neuronx_class(self):
+                module_name, class_name = self.NEURONX_CLASS.rsplit(".", maxsplit=1)
+                module = importlib.import_module(f"transformers_neuronx.{module_name}")
+                return getattr(module, class_name)
+        """),
+        after=_code("""
+        \"\"\"Export configurations: the TNx class of each model, by name.\"\"\"
+        # TODO(tnx2nxdi): TNX920 TNx backend (names 'llama.model.LlamaForSampling'; loads f"transformers_neuronx.{module_name}" by name): tnx2nxdi leaves this file as it is, because a partial migration would break it; port it as a whole to an NxDI backend: NxDI application classes (NeuronLlamaForCausalLM, ...) built from a NeuronConfig, then compile() and load(), or the serving framework's own NxDI integration
+        import importlib
+
+
+        class LlamaDecoderConfig:
+            NEURONX_CLASS = "llama.model.LlamaForSampling"
+
+            def neuronx_class(self):
+                module_name, class_name = self.NEURONX_CLASS.rsplit(".", maxsplit=1)
+                module = importlib.import_module(f"transformers_neuronx.{module_name}")
+                return getattr(module, class_name)
         """),
     ),
     Rule(

@@ -24,10 +24,10 @@ def test_markers_left_in_migrated_code_keep_the_file_from_being_clean() -> None:
 
 
 def test_any_remaining_tnx_name_is_a_finding() -> None:
-    code, findings = migrate("from transformers_neuronx import base\n"
-                             "assert isinstance(obj, base.NeuronModelBase)\n")
+    code, findings = migrate("from transformers_neuronx.constants import Layout\n"
+                             "assert layout == Layout.BSH\n")
     assert codes(findings) == ["TNX990"]
-    assert "TNX990 base still comes from transformers_neuronx" in code
+    assert "TNX990 Layout still comes from transformers_neuronx" in code
 
 
 def test_untracked_tnx_calls_are_reported() -> None:

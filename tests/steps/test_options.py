@@ -106,13 +106,17 @@ def test_deprecated_lhs_aligned_is_right_padding() -> None:
 
 
 def test_quantization_positional_arguments() -> None:
-    code, _ = migrate(
+    code, findings = migrate(
         "from transformers_neuronx import LlamaForSampling, NeuronConfig, QuantizationConfig\n"
         "nc = NeuronConfig(quant=QuantizationConfig('f8e4m3fn', 'bf16', 'direct_cast'))\n"
         "m = LlamaForSampling.from_pretrained('/p', amp='bf16', neuron_config=nc)\n"
     )
     assert 'quantization_dtype="f8e4m3"' in code
-    assert 'quantization_type="per_tensor_symmetric"' in code
+    # direct_cast is per-tensor, which cannot keep lm_head in full precision as TNx did
+    assert 'quantization_type="per_channel_symmetric"' in code
+    assert 'modules_to_not_convert=["lm_head"]' in code
+    assert any(f.code == "TNX303" and f.fixed and "per_tensor_symmetric" in f.message
+               for f in findings)
     assert "quantized=True" in code and "quantized_checkpoints_path=" in code
 
 

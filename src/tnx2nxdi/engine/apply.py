@@ -8,6 +8,7 @@ stay with what replaced it, and marker comments go above their statements, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -40,9 +41,17 @@ class Applier(cst.CSTTransformer):
     def __init__(self, plan: Plan, parents: dict[int, cst.CSTNode]) -> None:
         super().__init__()
         self.plan = plan
+        #: Statement -> the comments of removed lines whose work it took over.
+        self.moved: dict[int, _Moved] = {}
+        for removed, into in plan.folded.values():
+            entry = self.moved.setdefault(id(into), _Moved())
+            entry.leading += _attached(removed)
+            comment = _end_of_line(removed)
+            if comment is not None:
+                entry.trailing.append(comment)
         #: The planned nodes and the nodes above them: nothing else changes.
         self.needed = with_ancestors(
-            [*plan.statements, *plan.calls, *plan.markers, *plan.before], parents
+            [*plan.statements, *plan.calls, *plan.markers, *plan.before, *self.moved], parents
         )
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -81,8 +90,14 @@ class Applier(cst.CSTTransformer):
         for original, current in zip(originals, updated, strict=True):
             replacement = self.plan.statements.get(id(original))
             markers += self.plan.markers.get(id(original), [])
+            moved = self.moved.get(id(original), _Moved())
             if replacement is not None and not replacement:
-                carried += [*_leading(original), *_trailing_comment(original)]
+                own = list(_leading(original))
+                if id(original) in self.plan.folded:  # its comments went with its replacement
+                    own = own[:len(own) - len(_attached(original))]
+                else:
+                    own += _trailing_comment(original)
+                carried += [*own, *moved.leading, *_lines(moved.trailing)]
                 continue
             new = [current] if replacement is None else list(replacement)
             first = new[0]
@@ -94,6 +109,7 @@ class Applier(cst.CSTTransformer):
             if markers:
                 first = with_markers(first, markers)  # type: ignore[arg-type]
                 markers = []
+            first = _with_moved(first, moved)
             out += [*self.plan.before.get(id(original), []), first, *new[1:]]
         return out, [line for line in carried if line.comment is not None]
 
@@ -115,9 +131,62 @@ def _leading(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
 
 def _trailing_comment(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
     """The end-of-line comment of a removed line, kept as a comment line."""
-    if isinstance(statement, cst.SimpleStatementLine) and statement.trailing_whitespace.comment:
-        return [cst.EmptyLine(comment=statement.trailing_whitespace.comment)]
-    return []
+    return _lines([comment] if (comment := _end_of_line(statement)) is not None else [])
+
+
+def _end_of_line(statement: cst.CSTNode) -> cst.Comment | None:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.trailing_whitespace.comment
+    return None
+
+
+def _lines(comments: Sequence[cst.Comment]) -> list[cst.EmptyLine]:
+    return [cst.EmptyLine(comment=comment) for comment in comments]
+
+
+@dataclass
+class _Moved:
+    """Comments of removed lines that go with the statement that took over their work: the
+    comment lines right above them, and their end-of-line comments."""
+
+    leading: list[cst.EmptyLine] = field(default_factory=list)
+    trailing: list[cst.Comment] = field(default_factory=list)
+
+
+#: Comment lines the tool itself relies on where they are (notebook cell boundaries,
+#: ``# tnx2nxdi: ignore``) never move with a statement.
+_PINNED = "# tnx2nxdi"
+
+
+def _attached(statement: cst.CSTNode) -> list[cst.EmptyLine]:
+    """The comment lines right above a statement (no blank line between), which describe it."""
+    if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return []
+    lines = list(statement.leading_lines)
+    start = len(lines)
+    while start > 0 and lines[start - 1].comment is not None and not (
+        lines[start - 1].comment.value.startswith(_PINNED)  # type: ignore[union-attr]
+    ):
+        start -= 1
+    return lines[start:]
+
+
+def _with_moved(statement: cst.BaseStatement, moved: _Moved) -> cst.BaseStatement:
+    """The comments of lines folded into ``statement``: their comment lines above it, and
+    their end-of-line comment at its end when that is free (else on a line above it too)."""
+    if not moved.leading and not moved.trailing:
+        return statement
+    trailing = list(moved.trailing)
+    if (
+        len(trailing) == 1
+        and isinstance(statement, cst.SimpleStatementLine)
+        and statement.trailing_whitespace.comment is None
+    ):
+        end = statement.trailing_whitespace.with_changes(
+            whitespace=cst.SimpleWhitespace("  "), comment=trailing.pop())
+        statement = statement.with_changes(trailing_whitespace=end)
+    own = list(_leading(statement))
+    return statement.with_changes(leading_lines=[*own, *moved.leading, *_lines(trailing)])
 
 
 def _prepend(statement: cst.BaseStatement, lines: list[cst.EmptyLine]) -> cst.BaseStatement:

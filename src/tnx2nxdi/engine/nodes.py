@@ -152,13 +152,60 @@ def kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
 
 
 def call(func: str, args: list[cst.Arg], *, prefix: int = 0, wrap: bool = True) -> cst.Call:
-    """``func(args)`` on one line, or one argument per line when the line would be long
-    (``prefix`` is the width of what precedes the call on its line). Calls nested in another
-    call's arguments stay on one line (``wrap=False``)."""
+    """``func(args)`` on one line, or one argument per line when the line would be long or an
+    argument carries a comment (:func:`with_comment`; ``prefix`` is the width of what precedes
+    the call on its line). Calls nested in another call's arguments stay on one line
+    (``wrap=False``), without comments."""
+    comments = [argument_comment(arg) for arg in args]
     flat = cst.Call(func=expr(func), args=_spaced_args(args))
-    if not wrap or prefix + len(code_of(flat)) <= WRAP_AT or not args:
+    if not wrap or not args or (
+        not any(comments) and prefix + len(code_of(flat)) <= WRAP_AT
+    ):
         return flat
-    return _wrapped(flat)
+    return _wrapped(flat, comments)
+
+
+def argument_comment(arg: cst.Arg) -> str | None:
+    """The end-of-line comment after an argument of a call written one argument per line
+    (``tp_degree=24,  # Change to 32 for trn1.32xlarge``), or None."""
+    comma = arg.comma
+    for space in (comma.whitespace_after if isinstance(comma, cst.Comma) else None,
+                  arg.whitespace_after_arg):
+        if isinstance(space, cst.ParenthesizedWhitespace) and space.first_line.comment:
+            return space.first_line.comment.value
+    return None
+
+
+def argument_comments(*nodes: cst.BaseExpression | None) -> dict[int, str]:
+    """id(argument value) -> its end-of-line comment, for the arguments of these calls and of
+    the calls nested in their arguments (``neuron_config=NeuronConfig(...)``)."""
+    found: dict[int, str] = {}
+    for node in nodes:
+        if not isinstance(node, cst.Call):
+            continue
+        for arg in node.args:
+            comment = argument_comment(arg)
+            if comment is not None:
+                found[id(arg.value)] = comment
+            found.update(argument_comments(arg.value))
+    return found
+
+
+def with_comment(arg: cst.Arg, comment: str | None) -> cst.Arg:
+    """``arg`` carrying an end-of-line comment: :func:`call` writes it after the argument."""
+    if comment is None:
+        return arg
+    return arg.with_changes(comma=cst.Comma(whitespace_after=_break("", comment)))
+
+
+def with_trailing_comment(
+    statement: cst.SimpleStatementLine, comment: str | None
+) -> cst.SimpleStatementLine:
+    """``statement`` with an end-of-line comment, unless it has one already."""
+    if comment is None or statement.trailing_whitespace.comment is not None:
+        return statement
+    return statement.with_changes(trailing_whitespace=cst.TrailingWhitespace(
+        whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(comment)))
 
 
 def _spaced_args(args: list[cst.Arg]) -> list[cst.Arg]:
@@ -182,23 +229,26 @@ def spaced_dict(node: cst.Dict) -> cst.Dict:
     return node.with_changes(elements=elements)
 
 
-def _break(last_line: str) -> cst.ParenthesizedWhitespace:
+def _break(last_line: str, comment: str | None = None) -> cst.ParenthesizedWhitespace:
     # indent=True continues at the enclosing block's indentation, so nested code reads right.
+    first_line = cst.TrailingWhitespace() if comment is None else cst.TrailingWhitespace(
+        whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(comment))
     return cst.ParenthesizedWhitespace(
-        first_line=cst.TrailingWhitespace(),
+        first_line=first_line,
         empty_lines=[],
         indent=True,
         last_line=cst.SimpleWhitespace(last_line),
     )
 
 
-def _wrapped(flat: cst.Call) -> cst.Call:
+def _wrapped(flat: cst.Call, comments: Sequence[str | None] = ()) -> cst.Call:
     args = []
     for index, arg in enumerate(flat.args):
         last = index == len(flat.args) - 1
+        comment = comments[index] if index < len(comments) else None
         args.append(
             arg.with_changes(
-                comma=cst.Comma(whitespace_after=_break("" if last else "    "))
+                comma=cst.Comma(whitespace_after=_break("" if last else "    ", comment))
             )
         )
     return flat.with_changes(whitespace_before_args=_break("    "), args=args)
@@ -235,8 +285,9 @@ def plain_import(module: str) -> cst.SimpleStatementLine:
 
 
 __all__ = [
-    "NOT_LITERAL", "WRAP_AT", "CannotRead", "LiteralValue", "NotLiteral", "Statement", "assign",
-    "call", "code_of", "dotted_name", "expr", "expression_statement", "import_from",
-    "plain_import", "is_import_line", "is_plain_assign", "kwarg", "literal_value",
-    "positional_args", "quote_of", "read_args", "single_index", "spaced_dict", "string",
+    "NOT_LITERAL", "WRAP_AT", "CannotRead", "LiteralValue", "NotLiteral", "Statement",
+    "argument_comment", "argument_comments", "assign", "call", "code_of", "dotted_name", "expr",
+    "expression_statement", "import_from", "plain_import", "is_import_line", "is_plain_assign",
+    "kwarg", "literal_value", "positional_args", "quote_of", "read_args", "single_index",
+    "spaced_dict", "string", "with_comment", "with_trailing_comment",
 ]

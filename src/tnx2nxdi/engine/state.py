@@ -106,6 +106,9 @@ class Plan:
     needed: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
     #: Import statements next to which ``import <module>`` is needed.
     needed_modules: dict[int, set[str]] = field(default_factory=dict)
+    #: Removed statement -> (it, the statement whose replacement does its work): the removed
+    #: line's end-of-line comment goes with that replacement (:meth:`remove`).
+    folded: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
 
     # -- edits --------------------------------------------------------------------------------
 
@@ -119,6 +122,14 @@ class Plan:
         if key in self.statements and not compose:
             raise PlanConflict(f"two edits of one statement: {code_of(statement).strip()[:80]}")
         self.statements[key] = list(new)
+
+    def remove(self, statement: cst.CSTNode, *, into: cst.CSTNode | None = None) -> None:
+        """Remove ``statement``; when its work moves into another statement (``save(dir)``
+        folded into the ``compile(dir)`` that replaces ``to_neuron()``), its end-of-line comment
+        moves there too instead of staying behind on a line of its own."""
+        self.replace(statement, [])
+        if into is not None:
+            self.folded[id(statement)] = (statement, into)
 
     def current(self, statement: cst.BaseStatement) -> list[cst.BaseStatement]:
         """What ``statement`` stands as in the plan so far (itself when untouched)."""

@@ -29,12 +29,15 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tnx2nxdi.findings import Finding, Outcome
-from tnx2nxdi.mappings import TNX_PACKAGE
+from tnx2nxdi.mappings import NXDI_PACKAGE, TNX_PACKAGE
 from tnx2nxdi.markers import marker_text
 from tnx2nxdi.options import Options
+
+if TYPE_CHECKING:
+    from tnx2nxdi.engine import Migration
 
 #: The comment line that opens each code cell in the joined program.
 SENTINEL = "# tnx2nxdi-cell: "
@@ -51,13 +54,14 @@ _PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
 #: Between the strings of a JSON list (it always matches, possibly empty).
 _ITEM_GAP = re.compile(r"\s*,?\s*")
-#: The rule of IPython lines that still name TNx (they are never rewritten).
+#: The rule of IPython lines that still name TNx, and of pins NxDI cannot run with.
 IPYTHON_RULE = "TNX102"
+PIN_RULE = "TNX103"
 #: The rule of cells that are not valid Python.
 PARSE_ERROR = "TNX998"
-#: IPython lines, cells that do not parse, and the internal errors of a notebook whose cells
-#: could not be put back.
-CODES = frozenset({IPYTHON_RULE, PARSE_ERROR, "TNX999"})
+#: IPython lines, pins, cells that do not parse, and the internal errors of a notebook whose
+#: cells could not be put back.
+CODES = frozenset({IPYTHON_RULE, PIN_RULE, PARSE_ERROR, "TNX999"})
 _TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 
@@ -91,6 +95,8 @@ class _Cell:
     ipython: list[tuple[int, int, str]] = field(default_factory=list)
     #: Placeholder number -> marker comment to write above that line.
     markers: dict[int, str] = field(default_factory=dict)
+    #: Placeholder numbers whose line the migration rewrote (in ``restores``).
+    rewritten: set[int] = field(default_factory=set)
 
 
 def migrate_notebook(data: bytes, options: Options, path: str | None = None) -> Outcome:
@@ -132,9 +138,9 @@ def _migrate(data: bytes, options: Options, path: str | None) -> Outcome:
         raise NotebookError(f"cannot parse: cell {finding.cell}, line {finding.line}: "
                             f"{finding.message}", finding)
     located = [_locate(finding, starts) for finding in migration.findings]
-    located += _ipython_findings(cells, options)
+    located += _ipython_findings(cells, options, migration, program)
     findings = tuple(sorted(_in_file(located, text, notebook, cells), key=_order))
-    if migration.code == program and not any(cell.markers for cell in cells):
+    if migration.code == program and not any(cell.markers or cell.rewritten for cell in cells):
         return Outcome(text, text, data, findings)
     new_sources = _split(migration.code, cells)
     changed = [(cell, new) for cell, new in zip(cells, new_sources, strict=True)
@@ -395,26 +401,78 @@ def _unmask(segment: str, cell: _Cell) -> str:
     return restored
 
 
-def _ipython_findings(cells: list[_Cell], options: Options) -> list[Finding]:
+def _ipython_findings(
+    cells: list[_Cell], options: Options, migration: Migration, program: str
+) -> list[Finding]:
     """IPython lines that still name TNx (``%pip install transformers-neuronx``,
-    ``LlamaForSampling?``) are left as they are, with a finding and a marker above them."""
+    ``LlamaForSampling?``) get a finding and a marker above them; the TNx install line is
+    rewritten to install NxDI when the migrated notebook no longer imports TNx. Pins NxDI cannot
+    run with are marked in notebooks that move to NxDI. A notebook NxDI cannot run at all keeps
+    its IPython lines without a word (installing NxDI instead would break it)."""
+    from tnx2nxdi.steps import library  # with LibCST, already imported by the migration
+
+    if library.must_stay(finding.code for finding in migration.findings):
+        return []
     names = _tnx_names(cells)
+    after = _imported_packages(migration.code)
+    ported = TNX_PACKAGE not in after and migration.code != program
+    pins = bool(names) or NXDI_PACKAGE in after or TNX_PACKAGE in after
     findings = []
     for cell in cells:
         lines = _physical_lines(cell.text)
         for number, at, text in cell.ipython:
-            found = _ipython_finding(text, names, options)
-            if found is None:
-                continue
-            code, message = found
-            marker = marker_text(code, message)
-            if at >= 2 and lines[at - 2].strip() == marker:
-                continue  # marked by an earlier run, which the core reports as a marker
-            if options.reports(code):
-                cell.markers[number] = marker
+            above = {line.strip() for line in lines[max(0, at - 3):at - 1]}
             column = len(text) - len(text.lstrip(" \t")) + 1
-            findings.append(Finding(code, message, at, column, False, cell.number))
+            markers = []
+            for code, message, fixed in _ipython_notes(cell, number, text, names, ported, pins,
+                                                       options.target_version):
+                marker = marker_text(code, message)
+                if not fixed and marker in above:
+                    continue  # marked by an earlier run, which the core reports as a marker
+                if not fixed and options.reports(code):
+                    markers.append(marker)
+                findings.append(Finding(code, message, at, column, fixed, cell.number))
+            if markers:
+                indent = text[: len(text) - len(text.lstrip(" \t"))]
+                cell.markers[number] = f"{cell.newline}{indent}".join(markers)
     return findings
+
+
+def _ipython_notes(
+    cell: _Cell, number: int, text: str, names: set[str], ported: bool, pins: bool,
+    target: str,
+) -> Iterator[tuple[str, str, bool]]:
+    """(code, message, fixed) for one IPython line; a rewrite goes into ``cell.restores``."""
+    from tnx2nxdi.steps import installs
+
+    if ported and (new := installs.rewritten(text)) is not None:
+        # One placeholder per physical line; the rewrite changes a word, never the lines.
+        for offset, line in enumerate(_physical_lines(new)):
+            cell.restores[number + offset] = line
+        cell.rewritten.add(number)
+        yield IPYTHON_RULE, installs.tnx_rewritten_message(), True
+    else:
+        found = _ipython_finding(text, names, target)
+        if found is not None:
+            yield found[0], found[1], False
+    if pins:
+        for message in installs.pin_findings(text, target):
+            yield PIN_RULE, message, False
+
+
+def _imported_packages(code: str) -> set[str]:
+    """The top-level packages a (migrated) program imports."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
 
 
 def _tnx_names(cells: list[_Cell]) -> set[str]:
@@ -430,7 +488,7 @@ def _tnx_names(cells: list[_Cell]) -> set[str]:
     return names
 
 
-def _ipython_finding(text: str, names: set[str], options: Options) -> tuple[str, str] | None:
+def _ipython_finding(text: str, names: set[str], target: str) -> tuple[str, str] | None:
     """TNX102 for a line naming TNx; else what the vLLM migration says about it (the vLLM
     fork's branch a ``!git clone`` installs)."""
     message = _ipython_message(text, names)
@@ -438,14 +496,18 @@ def _ipython_finding(text: str, names: set[str], options: Options) -> tuple[str,
         return IPYTHON_RULE, message
     from tnx2nxdi.steps.overrides import fork_branch_message  # needs LibCST, loaded by now
 
-    return fork_branch_message(" ".join(text.split()), options.target_version)
+    return fork_branch_message(" ".join(text.split()), target)
 
 
 def _ipython_message(text: str, names: set[str]) -> str | None:
+    from tnx2nxdi.steps import installs
+
     line = " ".join(part.strip().rstrip("\\").strip() for part in text.splitlines())
-    if _TNX_DISTRIBUTION.search(line) and re.search(r"\binstall\b", line):
-        return ("installs transformers-neuronx: install neuronx-distributed-inference instead "
-                "(IPython lines are left as they are)")
+    if any(installs.tnx_requirement(reqs) for reqs in installs.commands(text)) or (
+        _TNX_DISTRIBUTION.search(line) and re.search(r"\binstall\b", line)
+    ):
+        return installs.tnx_install_message(
+            "this notebook still uses TNx, so the line is left as it is")
     used = sorted(names & set(re.findall(r"[A-Za-z_]\w*", line)))
     if _TNX_DISTRIBUTION.search(line) or used:
         shown = ", ".join(used) or "transformers_neuronx"

@@ -29,11 +29,11 @@ from tnx2nxdi.findings import Finding, Outcome
 from tnx2nxdi.literals import NOT_LITERAL
 from tnx2nxdi.markers import existing_markers, marker_text
 from tnx2nxdi.options import Options
-from tnx2nxdi.steps import overrides
+from tnx2nxdi.steps import installs, overrides
 
 #: What the script kind writes itself; the shared vLLM translation (``steps.overrides``) and the
 #: option translator it uses declare theirs.
-CODES = frozenset({"TNX601", "TNX602", "TNX603", "TNX604", "TNX999"})
+CODES = frozenset({"TNX102", "TNX103", "TNX601", "TNX602", "TNX603", "TNX604", "TNX999"})
 _LAUNCH = [re.compile(pattern) for pattern in m.SHELL_LAUNCH_PATTERNS]
 _DEVICE = re.compile(re.escape(m.SHELL_DEVICE_FLAG) + r"(?:=|[ \t]+)[\"']?"
                      + re.escape(m.VLLM_NEURON_DEVICE) + r"\b")
@@ -108,6 +108,7 @@ def migrate_script(text: str, options: Options) -> tuple[str, tuple[Finding, ...
     if script.is_neuron_launch_script():
         _migrate(script)
     _fork_branches(script)
+    _installs(script)
     script.apply_edits()
     code = _render(result)
     produced = {text for texts in result.markers.values() for text in texts}
@@ -767,6 +768,22 @@ def _requote(value: str, style: str) -> str:
     if "'" not in value:
         return f"'{value}'"
     return _requote(value, "double")
+
+
+def _installs(script: _Script) -> None:
+    """``pip install transformers-neuronx`` gets the NxDI install line, and, in a script that
+    installs TNx or NxDI, a ``transformers`` pin NxDI cannot run with is marked. A setup script
+    serves programs the tool does not see, so its lines are never rewritten."""
+    code = [command for command in script.commands if not command.comment]
+    neuron = any(installs.installs_neuron(command.text) for command in code)
+    for command in code:
+        if any(installs.tnx_requirement(found) for found in installs.commands(command.text)):
+            script.report("TNX102", installs.tnx_install_message(
+                "shell install lines are left as they are: change it once the programs it "
+                "sets up run on NxDI"), command.first, fixed=False)
+        if neuron:
+            for message in installs.pin_findings(command.text, script.options.target_version):
+                script.report("TNX103", message, command.first, fixed=False)
 
 
 # -- writing -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tnx2nxdi.engine.analysis import Analysis
 from tnx2nxdi.steps import (
     generation,
     imports,
+    library,
     lifecycle,
     loaders,
     manual,
@@ -26,15 +27,22 @@ from tnx2nxdi.steps import (
 
 #: Every step module, for the registry checks. ``options`` and ``overrides`` plan nothing by
 #: themselves: the model and vLLM steps (and the shell kind) call them.
-MODULES = (models, options, lifecycle, generation, loaders, imports, manual, overrides, vllm)
+MODULES = (library, models, options, lifecycle, generation, loaders, imports, manual, overrides,
+           vllm)
 
 
 def wants(analysis: Analysis, source: str) -> bool:
-    """A file is planned when it imports TNx or may be a vLLM program for Neuron."""
-    return any(analysis.imports_from(m.TNX_PACKAGE)) or vllm.wants_vllm(analysis, source)
+    """A file is planned when it imports TNx, may be a vLLM program for Neuron, or is built on
+    TNx without importing it (TNx classes named in strings, modules loaded by name)."""
+    return (any(analysis.imports_from(m.TNX_PACKAGE)) or vllm.wants_vllm(analysis, source)
+            or library.wants_library(analysis, source))
 
 
 def run_steps(f: FileMigration) -> None:
+    # Before anything: a file built on TNx itself (TNx's own package, backends on its internals)
+    # gets one file-level finding and no edit, since a partial migration would break it.
+    if library.plan_library(f):
+        return
     # Models first: each model's options, life cycle and sample() calls are planned with it
     # (TNX2xx-5xx), and what it finds (the models, the directories compiled into, the TNx names
     # left with a finding) is what the later steps read.
@@ -44,12 +52,17 @@ def run_steps(f: FileMigration) -> None:
         # After the models: a loader function is followed only for a model migrated above.
         loaders.plan_loaders(f, found)
         accounted |= loaders.report_unassigned(f, found)
-        accounted |= generation.plan_adapters(f)
-        accounted |= lifecycle.plan_split_checkpoints(f)
-        lifecycle.report_cache_settings(f)
-        # After every step that replaces statements or calls: only calls left untouched are
-        # reported.
-        manual.report_untracked(f, found.constructions)
+        if library.stays_on_tnx(found):
+            # No model moves to NxDI: the rewrites below would only help one that does, and
+            # the TNx names left need no finding each (the models' own findings say it).
+            accounted |= library.quiet_names(f)
+        else:
+            accounted |= generation.plan_adapters(f)
+            accounted |= lifecycle.plan_split_checkpoints(f)
+            lifecycle.report_cache_settings(f)
+            # After every step that replaces statements or calls: only calls left untouched
+            # are reported.
+            manual.report_untracked(f, found.constructions)
     # After every step that edits code or requires imports: an import is dropped only when no
     # read of its name survives, and what the new code needs is added in its place.
     still_used = imports.plan_imports(f)

@@ -35,16 +35,18 @@ def plan_generation(
     binding: Assignment,
     anchor: cst.CSTNode,
     on_device: Sampling | None = None,
+    longest: int | None = None,
 ) -> None:
     """The model's ``sample()`` calls become ``generate()`` through the NxDI adapter (imported
-    next to ``anchor``, the TNx import of its class); TNx forward calls are reported."""
+    next to ``anchor``, the TNx import of its class); TNx forward calls are reported.
+    ``longest``: the longest sequence the model is compiled for, when it is known."""
     for use in binding.references:
         if use.method in m.FORWARD_METHODS:
             _forward(f, use)
         if use.method != m.SAMPLE or use.call is None:
             continue
         try:
-            replacement = _generate(f, use, on_device)
+            replacement = _generate(f, use, on_device, longest)
         except CannotRead as why:
             f.state.report("TNX502", f"sample() left as it is: {why}", use.call,
                            fixed=False)
@@ -90,7 +92,7 @@ def _first_statement(function: cst.FunctionDef) -> cst.CSTNode:
 
 
 def _generate(
-    f: FileMigration, use: Reference, on_device: Sampling | None
+    f: FileMigration, use: Reference, on_device: Sampling | None, longest: int | None = None
 ) -> cst.BaseExpression:
     assert use.call is not None
     given = read_args(use.call, m.SAMPLE_POSITIONAL)
@@ -101,7 +103,7 @@ def _generate(
     args.append(cst.Arg(ids))
     length = given.pop(m.SAMPLE_LENGTH, None)
     if length is not None:
-        args.append(kwarg(m.SAMPLE_KEYWORDS[m.SAMPLE_LENGTH], length))
+        args.append(kwarg(m.SAMPLE_KEYWORDS[m.SAMPLE_LENGTH], _within(f, use, length, longest)))
     mask = _attention_mask(ids)
     if mask is not None and m.ATTENTION_MASK_FIELD not in given:
         args.append(kwarg(m.ATTENTION_MASK_FIELD, mask))
@@ -129,6 +131,21 @@ def _generate(
         fixed=True,
     )
     return call(f"{adapter}.{m.NXDI_GENERATE}", args, prefix=8)
+
+
+def _within(
+    f: FileMigration, use: Reference, length: cst.BaseExpression, longest: int | None
+) -> cst.BaseExpression:
+    """A sequence length past the longest the model is compiled for cannot be generated (NxDI
+    stops with "exceeds largest bucket", as TNx ran out of positions): the compiled length."""
+    value = f.analysis.literal(length)
+    if longest is None or not isinstance(value, int) or isinstance(value, bool) or (
+            value <= longest):
+        return length
+    f.state.report("TNX501", f"sample(sequence_length={code_of(length)}) asks for more than "
+                   f"the {longest} positions the model is compiled for (n_positions): "
+                   f"max_length={longest}, the most it can generate", use.statement, fixed=True)
+    return expr(str(longest))
 
 
 def _on_device_sampling(on_device: Sampling) -> list[cst.Arg]:

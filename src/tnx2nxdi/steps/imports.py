@@ -5,6 +5,7 @@ function-local imports stay local)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import PurePath
 
 import libcst as cst
 
@@ -42,6 +43,8 @@ def plan_imports(f: FileMigration) -> list[ImportBinding]:
 
 
 def _read_after(f: FileMigration, binding: ImportBinding) -> bool:
+    if reexport(f, binding) is not None:
+        return True  # another module may import it from here: deleting it would break that
     for reference in f.analysis.references:
         if reference.key != binding.local or reference.statement is None:
             continue
@@ -110,3 +113,61 @@ def _needed_imports(
     ]
     lines += [import_from(module, modules[module]) for module in sorted(modules)]
     return lines
+
+
+def reexport(f: FileMigration, binding: ImportBinding) -> str | None:
+    """Why a module-level TNx import is a name other modules may import from this file (listed
+    in ``__all__``, imported in a package ``__init__.py``, or in a module that only re-exports),
+    or None."""
+    if not isinstance(binding.scope, cst.Module) or binding.local == "*":
+        return None
+    if binding.local in _all_names(f.module):
+        return "listed in __all__"
+    if f.state.path is not None and PurePath(f.state.path).name == "__init__.py":
+        return "imported in a package __init__.py"
+    if all(_reexport_statement(statement) for statement in f.module.body):
+        return "in a module that only re-exports names"
+    return None
+
+
+def _all_names(module: cst.Module) -> set[str]:
+    """The string literals assigned or added to ``__all__`` at module level."""
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            value = _all_value(small)
+            if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+                names |= {element.value.evaluated_value for element in value.elements
+                          if isinstance(element.value, cst.SimpleString)
+                          and isinstance(element.value.evaluated_value, str)}
+    return names
+
+
+def _all_value(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
+    if isinstance(small, cst.Assign) and any(
+        isinstance(t.target, cst.Name) and t.target.value == _ALL for t in small.targets
+    ):
+        return small.value
+    if isinstance(small, (cst.AugAssign, cst.AnnAssign)) and isinstance(
+        small.target, cst.Name
+    ) and small.target.value == _ALL:
+        return small.value
+    return None
+
+
+def _reexport_statement(statement: cst.BaseStatement) -> bool:
+    """An import, a docstring or an ``__all__`` assignment: what a re-export module holds."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass))
+        or _all_value(small) is not None
+        or (isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.SimpleString, cst.ConcatenatedString)))
+        for small in statement.body
+    )
+
+
+_ALL = "__all__"

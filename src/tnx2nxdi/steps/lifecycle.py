@@ -97,7 +97,7 @@ def _compile(
     if save is not None:
         assert save.statement is not None and save.call is not None
         directory = _first_arg(save.call)
-        f.plan.replace(save.statement, [])
+        f.plan.remove(save.statement, into=use.statement)
         _sharded(f, save.call, facts)
         f.state.report("TNX402", f"{receiver}.save({code_of(directory)}) folded into "
                    f"{receiver}.compile({code_of(directory)})", save.call, fixed=True)
@@ -166,7 +166,7 @@ def _load_instead(
     f: FileMigration, use: Reference, load: Reference, compiled: CompiledDirs
 ) -> None:
     assert use.statement is not None and load.statement is not None
-    f.plan.replace(use.statement, [])
+    f.plan.remove(use.statement, into=load.statement)
     node = _first_arg(load.call) if load.call is not None else None
     directory = code_of(node) if node is not None else "?"
     if node is not None and node in compiled:

@@ -12,6 +12,7 @@ from tnx2nxdi.engine import FileMigration
 from tnx2nxdi.engine.analysis import ImportBinding, Reference
 from tnx2nxdi.engine.nodes import code_of
 from tnx2nxdi.engine.suppression import MARKER
+from tnx2nxdi.steps import imports, library
 
 CODES = frozenset({"TNX903", "TNX910", "TNX990"})
 
@@ -22,7 +23,7 @@ def report_leftovers(
     """A TNx name still read after the run, and not already reported by the step that left its
     use, gets a finding at its import."""
     for binding in still_used:
-        if binding.local in accounted:
+        if binding.local in accounted or library.optional_import(f.analysis, binding):
             continue
         if binding.local == "*":
             f.state.report("TNX990", f"from {binding.qualified[:-2]} import *: the names it brings "
@@ -30,12 +31,21 @@ def report_leftovers(
                        binding.statement, fixed=False)
             continue
         code, advice = _advice(binding.qualified)
-        f.state.report(
-            code,
-            f"{binding.local} still comes from {m.TNX_PACKAGE} ({binding.qualified}); {advice}",
-            binding.statement,
-            fixed=False,
-        )
+        why = imports.reexport(f, binding)
+        if why is not None:
+            counterpart = m.nxdi_counterpart(binding.qualified)
+            target = f"at {counterpart.qualified}" if counterpart else "at its NxDI counterpart"
+            advice = (f"it is re-exported ({why}), so modules importing it from here still get "
+                      f"the TNx one: point them {target}, or keep TNx on purpose")
+        f.state.report(code, f"{_still(binding)}; {advice}", binding.statement, fixed=False)
+
+
+def _still(binding: ImportBinding) -> str:
+    """What still ties the file to TNx, in words that do not repeat themselves."""
+    if binding.module_import:
+        alias = "" if binding.local == binding.qualified else f" as {binding.local}"
+        return f"import {binding.qualified}{alias} is still used"
+    return f"{binding.local} still comes from {m.TNX_PACKAGE} ({binding.qualified})"
 
 
 def _advice(qualified: str) -> tuple[str, str]:
@@ -108,4 +118,6 @@ def _tnx_only(reference: Reference) -> bool:
     if reference.method != m.SAMPLE or reference.call is None:
         return False
     keywords = {arg.keyword.value for arg in reference.call.args if arg.keyword is not None}
+    if not keywords <= m.TNX_SAMPLE_PARAMETERS:
+        return False  # another library's sample() (vLLM's sampler takes logits=...)
     return m.SAMPLE_LENGTH in keywords or isinstance(reference.node, cst.Attribute)

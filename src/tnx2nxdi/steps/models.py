@@ -17,6 +17,7 @@ from tnx2nxdi.engine.analysis import Analysis, Assignment, Reference, ScopeNode
 from tnx2nxdi.engine.nodes import (
     CannotRead,
     NotLiteral,
+    argument_comments,
     assign,
     call,
     code_of,
@@ -27,6 +28,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     positional_args,
     read_args,
+    with_trailing_comment,
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
@@ -327,17 +329,22 @@ def _emit(
     if reopened is not None and reopened not in compiled:
         reopened = None
     facts = lifecycle.plan_lifecycle(f, spec.binding, names.model_name, compiled)
-    generation.plan_generation(f, binding, spec.import_statement,
-                               _on_device_sampling(spec, analysis))
+    sampling = _on_device_sampling(spec, analysis)
     if reopened is not None:
+        longest = _int(compiled.options(reopened).get("seq_len"))
+        generation.plan_generation(f, binding, spec.import_statement, sampling, longest)
         _emit_reopened(f, spec, names, reopened, compiled)
         return
-    result = _translate(f, spec, names, f.state.at(binding.value or binding.statement))
+    download, checkpoint = _local_checkpoint(f, spec, names)
+    result = _translate(f, spec, names, f.state.at(binding.value or binding.statement),
+                        checkpoint)
+    longest = _int(code_of(result.kwargs["seq_len"])) if "seq_len" in result.kwargs else None
+    generation.plan_generation(f, binding, spec.import_statement, sampling, longest)
     for directory in facts.compiled_into:
         compiled.record(directory, _as_code(result))
     for name, value in facts.config_kwargs.items():
         result.set(name, value)
-    lines = _construction(f, spec, names, result)
+    lines = _construction(f, spec, names, result, download, checkpoint)
     f.plan.replace(binding.statement, lines)
     f.state.report(
         "TNX201",
@@ -354,10 +361,17 @@ def _emit(
         f.plan.require_module(anchor, module)
 
 
+def _int(code: str | None) -> int | None:
+    """An int written as code (the NeuronConfig keywords are kept as code)."""
+    return int(code) if code is not None and code.isdigit() else None
+
+
 def _translate(
-    f: FileMigration, spec: ModelSpec, names: _Names, report: Reporter
+    f: FileMigration, spec: ModelSpec, names: _Names, report: Reporter,
+    local: cst.BaseExpression | None = None,
 ) -> TranslatedOptions:
-    """The model's TNx options as NxDI NeuronConfig keywords."""
+    """The model's TNx options as NxDI NeuronConfig keywords (``local``: the checkpoint
+    directory expression the migrated program uses)."""
     checkpoint = f.analysis.literal(spec.checkpoint)
     translator = OptionTranslator(
         report, _subconfig_resolver(spec.binding, f.analysis), names.model_name,
@@ -367,6 +381,9 @@ def _translate(
         if isinstance(checkpoint, str) else None,
         creates_quantized_checkpoint=True,
         whole_model=True,
+        checkpoint_expr=code_of(local if local is not None else spec.checkpoint),
+        comments=argument_comments(
+            spec.call, spec.config_def.value if spec.config_def else None),
     )
     # Sub-configs were checked by _read, so no CannotRead can come from here.
     translator.from_pretrained(spec.keywords, strict=False)
@@ -389,23 +406,43 @@ def _as_code(result: TranslatedOptions) -> dict[str, str]:
     return {name: code_of(value) for name, value in result.kwargs.items()}
 
 
+def _local_checkpoint(
+    f: FileMigration, spec: ModelSpec, names: _Names
+) -> tuple[list[cst.BaseStatement], cst.BaseExpression]:
+    """The statements that give NxDI a local checkpoint directory, and that directory: a Hub id
+    is downloaded first; a value the tool cannot read (TNx took a Hub id or a directory) is
+    downloaded only when it is not a directory; a local path is used as it is."""
+    checkpoint = spec.checkpoint
+    value = f.analysis.literal(checkpoint)
+    hub_id = _hub_id(f, checkpoint)
+    if isinstance(value, str) and hub_id is None:
+        return [], checkpoint
+    local = _fresh(("model_path", f"{names.base}_path", "local_model_path"), f.analysis)
+    shown = code_of(checkpoint)
+    download = call(m.HUB_DOWNLOAD.name, [cst.Arg(checkpoint)])
+    f.plan.require(spec.import_statement, m.HUB_DOWNLOAD.module, m.HUB_DOWNLOAD.name)
+    if hub_id is not None:
+        f.state.report("TNX206", f"{shown} is a Hugging Face Hub id ({hub_id}): NxDI reads "
+                       "checkpoints from a local directory, so the program downloads it first "
+                       f"with {m.HUB_DOWNLOAD.name}", checkpoint, fixed=True)
+        return [assign(local, download)], expr(local)
+    f.plan.require_module(spec.import_statement, "os")
+    f.state.report("TNX206", f"{shown} may be a Hugging Face Hub id or a local directory (TNx "
+                   f"took both): NxDI reads checkpoints from a local directory, so the program "
+                   f"calls {m.HUB_DOWNLOAD.name} when it is not one", checkpoint,
+                   fixed=True)
+    value_if = expr(f"{shown} if os.path.isdir({shown}) else {code_of(download)}")
+    return [assign(local, value_if)], expr(local)
+
+
 def _construction(
-    f: FileMigration, spec: ModelSpec, names: _Names, result: TranslatedOptions
+    f: FileMigration, spec: ModelSpec, names: _Names, result: TranslatedOptions,
+    download: list[cst.BaseStatement], checkpoint: cst.BaseExpression,
 ) -> list[cst.BaseStatement]:
     """NeuronConfig, InferenceConfig and the application model (with the Hub download and the
     quantized checkpoint before them when the program needs them)."""
-    family, checkpoint = spec.family, spec.checkpoint
-    lines: list[cst.BaseStatement] = []
-    hub_id = _hub_id(f, checkpoint)
-    if hub_id is not None:
-        local = _fresh(("model_path", f"{names.base}_path"), f.analysis)
-        lines.append(assign(local, call(m.HUB_DOWNLOAD.name, [cst.Arg(checkpoint)])))
-        f.plan.require(spec.import_statement, m.HUB_DOWNLOAD.module, m.HUB_DOWNLOAD.name)
-        f.state.report("TNX206", f"{code_of(checkpoint)} is a Hugging Face Hub id ({hub_id}): "
-                       f"NxDI reads checkpoints from a local directory, so the program "
-                       f"downloads it first with {m.HUB_DOWNLOAD.name}", checkpoint,
-                       fixed=True)
-        checkpoint = expr(local)
+    family = spec.family
+    lines = list(download)
     lines.append(assign(names.neuron_config, call(
         family.neuron_config.name, result.args(), prefix=len(names.neuron_config) + 3)))
     lines.append(assign(names.config, call(family.inference_config.name, [
@@ -417,9 +454,12 @@ def _construction(
     if quantized is not None:
         lines.append(_quantize_once(family, checkpoint, quantized, names.config))
         result.modules.add("os")
-    lines.append(assign(_target(spec.binding), call(family.application.name, [
+    model_line = assign(_target(spec.binding), call(family.application.name, [
         cst.Arg(checkpoint), cst.Arg(expr(names.config))
-    ])))
+    ]))
+    # The checkpoint argument's own comment goes with the line that now takes the checkpoint.
+    comment = argument_comments(spec.call).get(id(spec.checkpoint))
+    lines.append(with_trailing_comment(model_line, comment))
     return lines
 
 

@@ -19,6 +19,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     read_args,
     string,
+    with_comment,
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.literals import LiteralValue
@@ -40,6 +41,8 @@ class TranslatedOptions:
     #: Modules the values use (``torch`` for dtypes, ``os`` for the environment).
     modules: set[str] = field(default_factory=set)
     carried: list[str] = field(default_factory=list)
+    #: NxDI keyword -> the end-of-line comment of the TNx argument it came from.
+    comments: dict[str, str] = field(default_factory=dict)
 
     def set(self, name: str, value: cst.BaseExpression) -> None:
         self.kwargs[name] = value
@@ -54,7 +57,8 @@ class TranslatedOptions:
         return "torch" in self.modules
 
     def args(self) -> list[cst.Arg]:
-        return [kwarg(name, value) for name, value in self.kwargs.items()]
+        return [with_comment(kwarg(name, value), self.comments.get(name))
+                for name, value in self.kwargs.items()]
 
 
 @dataclass
@@ -72,6 +76,8 @@ class OptionTranslator:
     target_version: str = m.DEFAULT_TARGET_VERSION
     #: The checkpoint's config.json, when it is a local directory the tool can read.
     checkpoint: Mapping[str, object] | None = None
+    #: The checkpoint directory as the migrated program names it (values read at run time).
+    checkpoint_expr: str | None = None
     #: The program creates the quantized checkpoint when it is missing (so no one must).
     creates_quantized_checkpoint: bool = False
     #: The options are a TNx model's whole configuration (not a vLLM override's keys): options
@@ -79,6 +85,9 @@ class OptionTranslator:
     whole_model: bool = False
     #: The TNx NeuronConfig fields as given (options depending on others read them).
     given: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    #: id(TNx argument value) -> its end-of-line comment (``nodes.argument_comments``): the
+    #: comment goes with the NxDI keyword the option becomes.
+    comments: Mapping[int, str] = field(default_factory=dict)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -158,6 +167,10 @@ class OptionTranslator:
             return
         handler = _HANDLERS[rule.translation]
         handler(self, rule, value, into)
+        comment = self.comments.get(id(value))
+        written = [name for name in rule.nxdi if name in into]
+        if comment is not None and written and into is self.result.kwargs:
+            self.result.comments.setdefault(written[0], comment)
         for name, source in rule.also:
             self._put(into, name, expr(source))
 
@@ -378,21 +391,33 @@ class OptionTranslator:
                         "modules_to_not_convert, and TNx kept them in full precision", fixed=False)
             return
         method = self.result.kwargs.get("quantization_type")
-        if method is None or code_of(method) != m.PER_CHANNEL_QUANTIZATION:
-            self.report("TNX303", "lm_head is quantized too: NxDI's per-tensor quantization "
-                        "ignores modules_to_not_convert when it writes the quantized checkpoint, "
-                        "and TNx kept lm_head in full precision", fixed=False)
-            return
-        modules = list(m.TNX_UNQUANTIZED_MODULES)
+        if method is not None and code_of(method) != m.PER_CHANNEL_QUANTIZATION:
+            # Only per-channel quantization keeps lm_head out of the quantized checkpoint.
+            self._put(self.result.kwargs, "quantization_type", expr(m.PER_CHANNEL_QUANTIZATION))
+            self.report("TNX303", f"{m.QUANTIZE_METHOD_OPTION}={code_of(method)} dropped: "
+                        "NxDI's per-tensor quantization would quantize lm_head too (it ignores "
+                        "modules_to_not_convert when it writes the quantized checkpoint), which "
+                        f"TNx kept in full precision, so quantization_type="
+                        f"{m.PER_CHANNEL_QUANTIZATION}: finer scales, slightly different "
+                        "results", fixed=True)
+        modules = ", ".join(string(name) for name in m.TNX_UNQUANTIZED_MODULES)
         if attention:
-            if self.read(self.given.get("fuse_qkv", expr("False"))) is True:
-                self.report("TNX306", f"{m.QUANTIZE_ATTN_OPTION}=False with fuse_qkv=True: "
-                            'NxDI needs "layers.N.self_attn" for every layer in '
-                            "modules_to_not_convert; add them", fixed=False)
-            else:
-                modules.append(m.NXDI_ATTENTION_MODULE)
-        self._put(self.result.kwargs, m.MODULES_TO_NOT_CONVERT_KEY,
-                  expr("[" + ", ".join(string(name) for name in modules) + "]"))
+            modules += ", " + self._attention_modules()
+        self._put(self.result.kwargs, m.MODULES_TO_NOT_CONVERT_KEY, expr(f"[{modules}]"))
+
+    def _attention_modules(self) -> str:
+        """Every layer's attention, as NxDI names it in modules_to_not_convert: the plain
+        substring, unless fused QKV weights need each layer named (NxDI checks the exact
+        "layers.N.self_attn" when it fuses the scales)."""
+        if self.read(self.given.get("fuse_qkv", expr("False"))) is not True:
+            return string(m.NXDI_ATTENTION_MODULE)
+        layers = (self.checkpoint or {}).get("num_hidden_layers")
+        if isinstance(layers, int):
+            count = str(layers)
+        else:
+            count = f"AutoConfig.from_pretrained({self.checkpoint_expr}).num_hidden_layers"
+            self.result.symbols.add(m.HF_AUTO_CONFIG)
+        return f'*(f"layers.{{i}}.{m.NXDI_ATTENTION_MODULE}" for i in range({count}))'
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -173,8 +173,8 @@ def _translate_quant(quant: dict[str, Any]) -> dict[str, Any]:
         "quantization_type": _QUANT_METHODS.get(method, "?"),
     }
     # TNx never quantizes lm_head (nor attention with quantize_attn=False); NxDI names the
-    # modules it keeps in full precision, from 2.22 on, and only per-channel honours them.
-    if release_tuple(nxdi_release()) >= (2, 22) and method == "vector_dynamic":
+    # modules it keeps in full precision, from 2.22 on.
+    if release_tuple(nxdi_release()) >= (2, 22):
         kept = ["lm_head"] + ([] if quant.get("quantize_attn", True) else ["self_attn"])
         out["modules_to_not_convert"] = kept
     return out
