@@ -533,10 +533,13 @@ class Analysis(cst.CSTVisitor):
 
 def _pick(assigns: list[Assignment], reference: Reference) -> Assignment | None:
     """The assignment a read sees: the latest one before it in the same function, or the only
-    one when the read is in another function (which may run at any time)."""
+    one when the read is in another function (which may run at any time). A read in the
+    statement that assigns (``x = f(x)``) sees the binding before it: the value is evaluated
+    first."""
     same_function = [a for a in assigns if a.function is reference.function]
     if same_function:
-        earlier = [a for a in same_function if a.order < reference.order]
+        earlier = [a for a in same_function if a.order < reference.order
+                   and a.statement is not reference.statement]
         if earlier and len(assigns) == len(same_function):
             return earlier[-1]
         return None

@@ -38,6 +38,17 @@ class CompiledDirs:
     analysis: Analysis
     #: Directory key -> the NeuronConfig keywords (as code) of the model compiled into it.
     seen: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Every directory a model of the program saves into, wherever the save sits (a program
+    #: that loads a directory when it exists and compiles into it otherwise loads its own).
+    planned: set[str] = field(default_factory=set)
+
+    def plan(self, binding: Assignment) -> None:
+        for use in binding.references:
+            if use.method == m.SAVE and use.call is not None and _first_arg(use.call) is not None:
+                self.planned.add(self.key(_first_arg(use.call)))
+
+    def compiles_somewhere(self, directory: cst.BaseExpression) -> bool:
+        return self.key(directory) in self.planned
 
     def key(self, directory: cst.BaseExpression) -> str:
         value = self.analysis.literal(directory)
@@ -173,6 +184,12 @@ def _load_instead(
         f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
                    "program compiled into that directory above; to_neuron() dropped",
                    load.call or load.statement, fixed=True)
+        return
+    if node is not None and compiled.compiles_somewhere(node):
+        f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
+                       "program itself compiles into that directory when it is missing; "
+                       "to_neuron() dropped (TNx artifacts left there by earlier runs must be "
+                       "deleted once)", load.statement, fixed=True)
         return
     message = (
         f"NxDI cannot load TNx-compiled artifacts: compile once into {directory} with "

@@ -87,6 +87,8 @@ def plan_models(f: FileMigration) -> Models:
             models.specs.append(spec)
     removable = _removable_defs(models.specs, f.analysis)
     for spec in models.specs:
+        models.compiled.plan(spec.binding)
+    for spec in models.specs:
         _emit(f, spec, removable, models.compiled)
     for definition in removable.values():
         f.plan.replace(definition.statement, [])
