@@ -156,7 +156,13 @@ class _Progress:
 
 
 def process_path(path: Path, options: Options) -> FileResult:
-    """Migrate one file; write it in place when ``options.mode`` is "write"."""
+    """Migrate one file; write it in place when ``options.mode`` is "write" (timed: -v)."""
+    started = time.perf_counter()
+    result = _process_path(path, options)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def _process_path(path: Path, options: Options) -> FileResult:
     shown = str(path)
     try:
         data = read_bytes(path)
@@ -212,5 +218,6 @@ def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult
     )
     result = FileResult(
         shown, outcome.original, outcome.migrated, findings, outcome.error, outcome.diff_units,
+        error_finding=outcome.error_finding,
     )
     return result, (outcome.data if result.changed and outcome.error is None else data)

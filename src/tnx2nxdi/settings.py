@@ -26,7 +26,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 FILENAME = "pyproject.toml"
 SECTION = "tnx2nxdi"
 #: The keys ``[tool.tnx2nxdi]`` accepts (the spelling of the matching command-line flags).
-KEYS = ("select", "ignore", "exclude", "target-version", "compiled-model-path")
+KEYS = ("select", "ignore", "exclude", "target-version", "compiled-model-path", "docs-url")
 
 
 class SettingsError(Exception):
@@ -43,6 +43,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     target_version: str | None = None
     compiled_model_path: str | None = None
+    #: Where the rules page is published (an absolute URL): rule links in reports point there.
+    docs_url: str | None = None
 
 
 def load(paths: Sequence[str], stdin_filename: str | None = None) -> Settings:
@@ -95,7 +97,21 @@ def _settings(source: Path, table: dict[str, object]) -> Settings:
         ),
         target_version=target_version,
         compiled_model_path=_string(table, "compiled-model-path", where),
+        docs_url=docs_url(_string(table, "docs-url", where), f"{where} docs-url"),
     )
+
+
+def docs_url(value: str | None, where: str) -> str | None:
+    """A ``docs-url`` value: an absolute http(s) URL of the published rules page."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{where}: {value!r} is not an absolute http(s) URL of the published "
+                            "rules page (docs/rules.md)")
+    return value
 
 
 def _start(paths: Sequence[str], stdin_filename: str | None) -> Path:
