@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tnx2nxdi.rules import EXAMPLE_KINDS, FIX_KINDS, RULES, Rule
+from tnx2nxdi.rules import ERROR_CODES, ERROR_TEXT, EXAMPLE_KINDS, FIX_KINDS, RULES, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "rules.md"
@@ -63,7 +63,7 @@ def _section(rule: Rule) -> list[str]:
         "\n",
         f"### {rule.code}\n",
         "\n",
-        f"**{rule.name}**: {rule.summary}. *{FIX_KINDS[rule.fix]}.*\n",
+        f"**{rule.name}**: {rule.summary}. *{_happens(rule)}.*\n",
         "\n",
         f"{rule.description}\n",
     ]
@@ -75,6 +75,10 @@ def _section(rule: Rule) -> list[str]:
         out += ["\n", "After (what tnx2nxdi writes):\n", "\n", f"```{fence}\n", rule.after,
                 "```\n"]
     return out
+
+
+def _happens(rule: Rule) -> str:
+    return ERROR_TEXT.capitalize() if rule.code in ERROR_CODES else FIX_KINDS[rule.fix]
 
 
 def main(argv: list[str]) -> int:

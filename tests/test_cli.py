@@ -86,7 +86,7 @@ def test_findings_that_need_a_person_exit_1_even_with_exit_zero_flag(tmp_path: P
     path.write_text(DROPS_OPTION)
     result = invoke("--exit-zero-even-if-changed", str(path))
     assert result.exit_code == 1
-    assert f"{path}:3:1: TNX303 output_all_logits=True has no NxDI equivalent" in result.output
+    assert f"{path}:2:19: TNX303 output_all_logits=True has no NxDI equivalent" in result.output
 
 
 def test_exit_zero_even_if_changed(tree: Path) -> None:
@@ -112,7 +112,11 @@ def test_syntax_error_exits_2_and_others_still_processed(tree: Path) -> None:
     result = invoke(str(tree))
     assert result.exit_code == 2
     assert broken.read_text() == "import transformers_neuronx\ndef f(:\n"
-    assert f"{broken}: error: cannot parse: line 2" in result.output
+    with pytest.raises(SyntaxError) as python:
+        compile(broken.read_text(), str(broken), "exec")
+    error = python.value  # the same position and message as Python's own
+    assert f"{broken}:{error.lineno}:{error.offset}: TNX998 {error.msg}\n" in result.output
+    assert error.lineno == 2
     assert "transformers_neuronx" not in (tree / "pkg" / "serve.py").read_text()
 
 
@@ -154,7 +158,6 @@ def test_bom_is_kept(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert invoke().exit_code == 2
-    assert invoke("--diff", "--check", str(tmp_path)).exit_code == 2
     assert invoke("--select", "TNX7", str(tmp_path)).exit_code == 2
     assert invoke("--target-version", "3.0", str(tmp_path)).exit_code == 2
 
@@ -163,9 +166,10 @@ def test_json_output(tmp_path: Path) -> None:
     path = tmp_path / "a.py"
     path.write_text(DROPS_OPTION)
     result = invoke("--check", "--output-format", "json", str(path))
-    rows = json.loads(result.stdout.split("Would migrate")[0] or result.stdout)
+    rows = json.loads(result.stdout)["findings"]
     dropped = [row for row in rows if row["code"] == "TNX303"]
-    assert dropped and dropped[0]["line"] == 3 and dropped[0]["fixed"] is False
+    assert dropped and (dropped[0]["line"], dropped[0]["column"]) == (2, 19)
+    assert dropped[0]["fixed"] is False
     assert {"path", "line", "column", "code", "message", "fixed"} <= set(dropped[0])
 
 
@@ -195,8 +199,12 @@ def test_markdown_report_for_a_pull_request(tree: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout.startswith("## tnx2nxdi\n\n2 files would be migrated, 1 left unchanged")
     assert f"| `{tree / 'pkg' / 'serve.py'}` | would be migrated | 0 |" in result.stdout
-    assert "[TNX303](docs/rules.md#tnx303)" in result.stdout
+    assert "| TNX303 |" in result.stdout and "](" not in result.stdout  # no link by default
     assert "Would migrate" not in result.stdout  # one markdown document, nothing else
+    (tree / "pyproject.toml").write_text(
+        '[tool.tnx2nxdi]\ndocs-url = "https://example.org/tnx2nxdi/docs/rules.md"\n')
+    linked = invoke("--check", "--output-format", "markdown", str(tree))
+    assert "[TNX303](https://example.org/tnx2nxdi/docs/rules.md#tnx303)" in linked.stdout
 
 
 def test_markdown_in_diff_mode_folds_the_diffs_in(tree: Path) -> None:
@@ -262,7 +270,14 @@ def test_explain_prints_before_after_and_the_docs_link() -> None:
     assert "    # TODO(tnx2nxdi): TNX303 output_all_logits=" in result.output
     notebook = invoke("--explain", "TNX102").output
     assert "Before (a notebook code cell):\n    %pip install" in notebook
-    assert result.output.rstrip().endswith("Docs: docs/rules.md#tnx303")
+    assert "Docs:" not in result.output  # no link that leads nowhere
+    assert "What happens: migrated automatically, or left for a person" in result.output
+    linked = invoke("--explain", "TNX303", "--docs-url", "https://example.org/rules.md")
+    assert linked.output.rstrip().endswith("Docs: https://example.org/rules.md#tnx303")
+    bad = invoke("--explain", "TNX303", "--docs-url", "docs/rules.md")
+    assert bad.exit_code == 2 and "absolute" in bad.output
+    parse = invoke("--explain", "TNX998").output
+    assert "What happens: the file is left as it is, no marker is written" in parse
     unknown = invoke("--explain", "TNX7")
     assert unknown.exit_code == 2 and "--list-rules" in unknown.output
 
@@ -314,12 +329,16 @@ def test_github_workflow_is_valid_and_uses_real_options() -> None:
     steps = workflow["jobs"]["tnx2nxdi"]["steps"]
     commands = [line for step in steps for line in str(step.get("run", "")).splitlines()
                 if line.strip().startswith("tnx2nxdi ")]
-    assert len(commands) == 2
+    assert len(commands) == 3
     known = {option for param in main.params for option in param.opts}
     for command in commands:
         options = {word for word in command.split() if word.startswith("--")}
         assert options <= known, options - known
     assert "--output-format markdown" in commands[1] and "--diff" in commands[1]
+    assert "--output-format json" in commands[2]  # the whole report, kept as an artifact
+    uploads = [step for step in steps if str(step.get("uses", "")).startswith(
+        "actions/upload-artifact@")]
+    assert uploads and "tnx2nxdi-report.json" in uploads[0]["with"]["path"]
 
 
 def test_stdin_markdown_report_goes_to_stdout() -> None:
@@ -370,3 +389,9 @@ def test_github_workflow_shell_steps_run(tmp_path: Path) -> None:
     assert report_md.startswith("## tnx2nxdi\n") and "```diff" in report_md
     assert summary.read_text() == report_md
     assert (tmp_path / "serve.py").read_text() == TNX
+    full = json.loads((tmp_path / "tnx2nxdi-report.json").read_text())
+    assert full["files"][0]["diff"].startswith("--- ")  # the artifact: the whole report
+    unset = subprocess.run(["bash", "-e", "-c", steps["Install tnx2nxdi"]["run"]], cwd=tmp_path,
+                           env={**env, "TNX2NXDI": ""}, capture_output=True, text=True,
+                           check=False)
+    assert unset.returncode == 1 and "::error::set TNX2NXDI" in unset.stdout

@@ -38,6 +38,16 @@ def test_walk_is_sorted_and_skips_environments(tmp_path: Path) -> None:
     assert found([tmp_path], root=tmp_path) == ["a.py", "b.py", "pkg/c.py"]
 
 
+def test_a_copy_of_the_tnx_package_is_not_walked_but_a_file_in_it_named_is_read(
+    tmp_path: Path,
+) -> None:
+    files(tmp_path, "serve.py", "src/transformers_neuronx/llama/model.py",
+          "transformers-neuronx/inference/run.py")
+    assert found([tmp_path], root=tmp_path) == ["serve.py", "transformers-neuronx/inference/run.py"]
+    named = tmp_path / "src/transformers_neuronx/llama/model.py"
+    assert found([named], root=tmp_path) == ["src/transformers_neuronx/llama/model.py"]
+
+
 @needs_git
 def test_gitignored_paths_are_skipped_when_walking(tmp_path: Path) -> None:
     git_init(tmp_path)

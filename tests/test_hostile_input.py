@@ -10,6 +10,7 @@ import ast
 import codecs
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -34,14 +35,16 @@ def run(*args: str) -> Result:
 
 
 def error_lines(result: Result) -> list[str]:
-    return [line for line in result.output.splitlines() if ": error: " in line]
+    return [line for line in result.output.splitlines()
+            if ": error: " in line or re.search(r":\d+:\d+: TNX998 ", line)]
 
 
 def one_error(result: Result, path: Path, *words: str) -> str:
-    """The run reported exactly one error, on one line, for ``path``, containing ``words``."""
+    """The run reported exactly one error, on one line, for ``path``, containing ``words``
+    (a file that does not parse: ``path:line:col: TNX998 <Python's message>``)."""
     assert result.exit_code == 2, result.output
     [line] = error_lines(result)
-    assert line.startswith(f"{path}: error: ")
+    assert re.match(re.escape(str(path)) + r"(: error: |:\d+:\d+: TNX998 )", line), line
     for word in words:
         assert word in line
     return line
@@ -298,8 +301,9 @@ def test_pep695_syntax(tmp_path: Path) -> None:
         assert "type Path = str\n" in text and "def first[T](items: list[T]) -> T:\n" in text
         assert "model = NeuronLlamaForCausalLM('/m/llama', config)\n" in text
     else:
-        one_error(result, path, f"Python ({sys.version_info[0]}.{sys.version_info[1]})",
-                  "cannot compile")
+        line = one_error(result, path, f"this Python, {sys.version_info[0]}."
+                         f"{sys.version_info[1]}, cannot compile", "TNX998")
+        assert line.startswith(f"{path}:3:")  # where this Python stops: `type Path = str`
         assert path.read_text() == PEP695
 
 
@@ -307,7 +311,10 @@ def test_syntax_error_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
     data = b"import transformers_neuronx\ndef f(:\n    pass\n"
     path.write_bytes(data)
-    one_error(run(str(path)), path, "cannot parse")
+    line = one_error(run(str(path)), path, "TNX998")
+    with pytest.raises(SyntaxError) as python:
+        compile(data, "broken.py", "exec")
+    assert line == f"{path}:{python.value.lineno}:{python.value.offset}: TNX998 {python.value.msg}"
     assert path.read_bytes() == data
 
 
@@ -386,4 +393,23 @@ def test_syntax_warnings_of_notebook_cells_are_not_printed(tmp_path: Path) -> No
         result = run(str(path))
     assert result.exit_code == 1, result.output
     assert "SyntaxWarning" not in result.output
+    assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []
+
+
+def test_syntax_warnings_are_not_printed_from_suppressions_or_notebook_cells(
+    tmp_path: Path,
+) -> None:
+    """Python 3.12+ warns about "\\d" while parsing: every parse of user code is quiet."""
+    script = tmp_path / "warns.py"
+    script.write_text('import re\npattern = re.compile("\\d+")  # tnx2nxdi: ignore\n' + TNX)
+    cell = 'import re\npattern = re.compile("\\d+")\n' + TNX
+    notebook = tmp_path / "warns.ipynb"
+    notebook.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {},
+                   "outputs": [], "source": cell}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run("-j", "1", str(script), str(notebook))
+    assert result.exit_code == 1, result.output
     assert [w for w in caught if issubclass(w.category, SyntaxWarning)] == []

@@ -398,8 +398,12 @@ def test_check_and_json_output(tmp_path: Path) -> None:
     path.write_bytes(data)
     outcome = CliRunner().invoke(main, ["--check", "--output-format", "json", str(path)])
     assert outcome.exit_code == 1
-    rows = json.loads(outcome.output)
+    rows = json.loads(outcome.output)["findings"]
     assert {row["cell"] for row in rows} == {1, 2}
+    text = data.decode().splitlines()
+    for row in rows:  # the notebook file's own line holds the cell's code at that column
+        at = text[row["file_line"] - 1][row["file_column"] - 1:]
+        assert at.startswith(("from", "model", "LlamaForSampling")), at
     assert path.read_bytes() == data
 
 
@@ -489,3 +493,21 @@ def test_precommit_hook_migrates_staged_notebooks(hook_repo: Path, tmp_path: Pat
     assert (repo / "sample.ipynb").read_bytes() == (
         NOTEBOOKS / "llama_sampling.out.ipynb").read_bytes()
     assert (repo / "clean.ipynb").read_bytes() == clean
+
+
+def test_a_cell_that_does_not_parse_is_tnx998_at_the_cell_and_the_file_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(_notebook(IMPORT, ["x = 1\n", "print 'hi'\n"]))
+    with pytest.raises(SyntaxError) as python:
+        compile("x = 1\nprint 'hi'\n", "cell", "exec")
+    text = CliRunner().invoke(main, ["--check", str(path)])
+    assert text.exit_code == 2
+    assert f"{path}[cell 2]:2:{python.value.offset}: TNX998 {python.value.msg}" in text.output
+    github = CliRunner().invoke(main, ["--check", "--output-format", "github", str(path)])
+    [line] = [line for line in github.output.splitlines() if line.startswith("::error")]
+    file_line = next(number for number, content in enumerate(path.read_text().splitlines(), 1)
+                     if "print 'hi'" in content)
+    assert line.startswith(f"::error file={path},line={file_line},")
+    assert f"title=TNX998 parse-error::cell 2, line 2: {python.value.msg}" in line

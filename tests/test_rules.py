@@ -39,8 +39,9 @@ ELSEWHERE: dict[str, tuple[str, frozenset[str] | None]] = {
     "runner.py": ("tnx2nxdi.engine", frozenset({"TNX999"})),
     "cache.py": ("tnx2nxdi.engine", frozenset({"TNX999"})),  # internal errors are never kept
 }
-#: The only rule without an example: a rewrite that does not compile has no example to give.
-NO_EXAMPLE = {"TNX999"}
+#: The rules without an example: a rewrite that does not compile has no example to give, and a
+#: file that does not parse is left as it is (an example would show no change).
+NO_EXAMPLE = {"TNX998", "TNX999"}
 #: The file name each kind of example is migrated under (its suffix chooses the handler).
 EXAMPLE_FILE = {"python": "example.py", "notebook": "example.ipynb", "shell": "example.sh"}
 
@@ -125,7 +126,8 @@ def test_registry_is_well_formed() -> None:
         assert rule.fix in get_args(rules.FixKind), rule.code
         assert rule.kind in get_args(rules.ExampleKind), rule.code
         assert rule.summary and rule.description, rule.code
-        assert rule.anchor == f"docs/rules.md#{rule.code.lower()}"
+        assert rule.anchor == rule.code.lower() and rule.url(None) is None
+        assert rule.url("https://example.org/rules.md") == f"https://example.org/rules.md#{rule.anchor}"
 
 
 def test_every_kind_has_its_wording() -> None:

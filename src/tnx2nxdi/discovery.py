@@ -22,11 +22,14 @@ from pathlib import Path
 
 #: Suffixes found when walking directories; explicitly named files are taken whatever their name.
 SUFFIXES: tuple[str, ...] = (".py", ".ipynb", ".sh")
-#: Directory names never walked into (version control, environments, caches, build output).
+#: Directory names never walked into (version control, environments, caches, build output,
+#: and a copy of TNx's own package source: NxDI replaces that package as a whole, so there is
+#: nothing in it to migrate; a directory of that name is the package, since it would shadow
+#: the installed one on import).
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "site-packages",
-    "build", "dist", ".eggs",
+    "build", "dist", ".eggs", "transformers_neuronx",
 })
 #: A git call that takes longer than this is abandoned (nothing is then skipped for git).
 GIT_TIMEOUT = 60

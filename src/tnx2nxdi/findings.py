@@ -20,6 +20,13 @@ class Finding:
     #: Hidden by ``--select``/``--ignore``: what it reports still happened, but it leaves no
     #: marker and does not count as needing attention (``--show-fixes`` and JSON list it).
     ignored: bool = False
+    #: Where the code it is about ends (1-based, the column just past it), when known.
+    end_line: int | None = None
+    end_column: int | None = None
+    #: For notebooks: where the cell's line is in the file itself (the JSON text), for tools that
+    #: only know file lines (GitHub annotations, SARIF).
+    file_line: int | None = None
+    file_column: int | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Outcome:
     error: str | None = None
     #: The per-cell diff units of a notebook: (label, old source, new source).
     diff_units: tuple[tuple[str, str, str], ...] | None = None
+    #: The error as a finding with a position (TNX998: the file is not valid Python).
+    error_finding: Finding | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,10 @@ class FileResult:
     #: Why a file that mentions TNx was skipped (its ``# tnx2nxdi: skip-file`` comment), for
     #: verbose output; None for files the byte screen ruled out.
     skip_reason: str | None = None
+    #: The error as a finding with a position (TNX998: the file is not valid Python).
+    error_finding: Finding | None = None
+    #: Seconds spent on the file (read, migrate, write), for ``--verbose``.
+    seconds: float | None = field(default=None, compare=False)
 
     @property
     def changed(self) -> bool:

@@ -13,6 +13,7 @@ Sources are cited per entry. ``TNx`` means aws-neuron/transformers-neuronx at 1a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -575,6 +576,36 @@ FLASH_DECODING_NOTE = (
 )
 #: The last release that also asserts num_attention_heads % tp_degree == 0.
 FLASH_DECODING_HEADS_ASSERT_UNTIL = "2.27"
+
+#: Attention heads, KV heads and layers of the published checkpoints of the supported families
+#: (their config.json on the Hugging Face Hub), by a pattern of the checkpoint's name, for when
+#: the checkpoint is not a directory the tool can read. Checked in order; fine-tuned variants
+#: keep the architecture, and so the name, of their base model.
+PUBLISHED_ARCHITECTURES: tuple[tuple[str, int, int, int], ...] = (
+    (r"mixtral-8x22b", 48, 8, 56),
+    (r"mixtral-8x7b", 32, 8, 32),
+    (r"mistral-7b", 32, 8, 32),
+    (r"codellama-34b", 64, 8, 48),
+    (r"codellama-70b", 64, 8, 80),
+    (r"llama-?3(\.\d)?-405b", 128, 8, 126),
+    (r"llama-?3(\.\d)?-70b", 64, 8, 80),
+    (r"llama-?3(\.\d)?-8b", 32, 8, 32),
+    (r"llama-?3\.2-3b", 24, 8, 28),
+    (r"llama-?3\.2-1b", 32, 8, 16),
+    (r"llama-2-70b", 64, 8, 80),
+    (r"(llama-2|codellama)-13b", 40, 40, 40),
+    (r"(llama-2|codellama)-7b", 32, 32, 32),
+)
+
+
+def published_architecture(checkpoint: str) -> dict[str, int] | None:
+    """The head and layer counts of the published checkpoint ``checkpoint`` names, if any."""
+    name = checkpoint.lower()
+    for pattern, heads, kv_heads, layers in PUBLISHED_ARCHITECTURES:
+        if heads and re.search(pattern, name):
+            return {"num_attention_heads": heads, "num_key_value_heads": kv_heads,
+                    "num_hidden_layers": layers}
+    return None
 
 
 def flash_decoding_problem(heads: int, kv_heads: int, tp: int, target: str) -> str | None:

@@ -10,7 +10,7 @@ from tnx2nxdi.mappings import DEFAULT_TARGET_VERSION
 #: "write" (in place), "diff" or "check": only "write" touches files.
 Mode = Literal["write", "diff", "check"]
 #: How findings are printed (``--output-format``; ``report.OUTPUT_FORMATS`` lists the same).
-OutputFormat = Literal["text", "json", "github", "markdown"]
+OutputFormat = Literal["text", "json", "github", "markdown", "sarif"]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-#: Where the rules are documented; each rule's link is this page plus ``#tnxnnn``.
-DOCS_URL = "docs/rules.md"
+#: The page of this repository that documents the rules (generated from this table); each rule
+#: is its section ``#tnxnnn``. Output never links to it by this relative path, which leads
+#: nowhere outside a checkout: a link is printed only when ``docs-url`` names where the page is
+#: published (:meth:`Rule.url`).
+DOCS_PAGE = "docs/rules.md"
 
 #: "fix": always migrated (every finding is fixed); "manual": a person must act (no finding is
 #: fixed); "sometimes": depends on the code.
@@ -51,8 +54,33 @@ class Rule:
 
     @property
     def anchor(self) -> str:
-        """The docs link of the rule (its section of ``docs/rules.md``)."""
-        return f"{DOCS_URL}#{self.code.lower()}"
+        """The rule's section of the rules page (``tnx303``)."""
+        return self.code.lower()
+
+    def url(self, docs_url: str | None) -> str | None:
+        """The rule's link on the published rules page ``docs_url``; None without one."""
+        return f"{docs_url.split('#')[0]}#{self.anchor}" if docs_url else None
+
+    @property
+    def help(self) -> str:
+        """The rule's full help, as ``--explain`` prints it and JSON and SARIF carry it."""
+        happens = ERROR_TEXT if self.code in ERROR_CODES else FIX_KINDS[self.fix]
+        parts = [f"{self.code} ({self.name}): {self.summary}.", f"What happens: {happens}.",
+                 self.description]
+        if self.before:
+            parts.append(f"Before ({EXAMPLE_KINDS[self.kind]}):\n" + _indent(self.before))
+        if self.after:
+            parts.append("After:\n" + _indent(self.after))
+        return "\n\n".join(parts)
+
+
+#: Codes that report a file the run could not migrate (exit code 2), not a finding in it.
+ERROR_CODES = frozenset({"TNX998", "TNX999"})
+ERROR_TEXT = "the file is left as it is, no marker is written, and the run exits 2"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else line for line in text.splitlines())
 
 
 def _code(text: str) -> str:
@@ -1436,6 +1464,15 @@ RULES: tuple[Rule, ...] = (
         dtype = dtypes.to_torch_dtype("bf16")
         weights = torch.zeros(4, dtype=dtype)
         """),
+    ),
+    Rule(
+        "TNX998", "parse-error",
+        "The file is not valid Python; left untouched",
+        "manual",
+        "The file (or a notebook cell) passed the byte screen, so it mentions TNx, but Python's "
+        "own parser rejects it: the finding gives the parser's message at the parser's line and "
+        "column, the file is left as it is and the run exits 2. A file that never mentions TNx "
+        "is not parsed at all, so its syntax errors are not reported (tnx2nxdi is not a linter).",
     ),
     Rule(
         "TNX999", "migration-failed",

@@ -250,7 +250,14 @@ def process_path(path: Path | str, options: Options) -> FileResult:
 
 
 def handle(path: str, data: bytes, options: Options, cache: _Cache | None) -> FileResult:
-    """The result of a file the byte screen passed: from the cache, or migrated (and written)."""
+    """The result of a file the byte screen passed: from the cache, or migrated (and written);
+    timed for ``--verbose``."""
+    started = time.perf_counter()
+    result = _handle(path, data, options, cache)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def _handle(path: str, data: bytes, options: Options, cache: _Cache | None) -> FileResult:
     skipped = _skipped_by_comment(data, path)
     if skipped is not None:
         return skipped
@@ -370,6 +377,7 @@ def process_bytes(data: bytes, options: Options, shown: str) -> tuple[FileResult
     )
     result = FileResult(
         shown, outcome.original, outcome.migrated, findings, outcome.error, outcome.diff_units,
+        error_finding=outcome.error_finding,
     )
     return result, (outcome.data if result.changed and outcome.error is None else data)
 

@@ -23,7 +23,7 @@ from tnx2nxdi.options import Options
 FILENAME = "pyproject.toml"
 SECTION = "tnx2nxdi"
 #: The keys ``[tool.tnx2nxdi]`` accepts (the spelling of the matching command-line flags).
-KEYS = ("select", "ignore", "exclude", "target-version", "compiled-model-path")
+KEYS = ("select", "ignore", "exclude", "target-version", "compiled-model-path", "docs-url")
 
 
 class SettingsError(Exception):
@@ -40,6 +40,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     target_version: str | None = None
     compiled_model_path: str | None = None
+    #: Where the rules page is published (an absolute URL): rule links in reports point there.
+    docs_url: str | None = None
 
 
 #: The Options fields ``[tool.tnx2nxdi]`` can set (``Settings`` has a field of each name).
@@ -192,7 +194,21 @@ def _settings(source: Path, table: dict[str, object]) -> Settings:
         ),
         target_version=target_version,
         compiled_model_path=_string(table, "compiled-model-path", where),
+        docs_url=docs_url(_string(table, "docs-url", where), f"{where} docs-url"),
     )
+
+
+def docs_url(value: str | None, where: str) -> str | None:
+    """A ``docs-url`` value: an absolute http(s) URL of the published rules page."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{where}: {value!r} is not an absolute http(s) URL of the published "
+                            "rules page (docs/rules.md)")
+    return value
 
 
 def _start(paths: Sequence[str], stdin_filename: str | None) -> Path:

@@ -75,23 +75,39 @@ def read_bytes(path: Path) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part;
-    the file's permission bits are kept. On failure the original is untouched.
+    the file's permission bits and, where the OS allows, its owner and group are kept. On failure
+    the original is untouched.
 
-    A symlink is written through (its target changes, the link stays a link). A file without
-    write permission is refused: a rename could replace it, but its owner said "do not change".
+    A symlink is written through (its target changes, the link stays a link). A file with
+    several hard links, or whose owner this process cannot give the new file, is rewritten in
+    place instead of renamed over, so its links and its owner stay; that write is not atomic,
+    but Ctrl-C cannot cut it short. A file without write permission is refused: a rename could
+    replace it, but its owner said "do not change".
     """
     target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        info = os.stat(target)
+        mode = stat.S_IMODE(info.st_mode)
         if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
             target, os.W_OK
         ):
             raise SourceError("cannot write: the file is read-only")
-        import tempfile  # with shutil and the compression modules: only when writing
+    except OSError as error:
+        raise SourceError(f"cannot write: {error.strerror or error}") from None
+    if info.st_nlink > 1:
+        _write_in_place(target, data)
+        return
+    import tempfile  # with shutil and the compression modules: only when writing
 
+    try:
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".tnx2nxdi"
         )
+    except PermissionError as error:
+        raise SourceError(
+            f"cannot write: its directory {target.parent} is not writable ({error.strerror}); "
+            "tnx2nxdi writes a temporary file next to the file and renames it over the file"
+        ) from None
     except OSError as error:
         raise SourceError(f"cannot write: {error.strerror or error}") from None
     try:
@@ -100,6 +116,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+        if not _same_owner(temporary, info):
+            os.unlink(temporary)
+            _write_in_place(target, data)  # the owner stays with the file's own inode
+            return
         os.replace(temporary, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -107,3 +127,40 @@ def write_atomic(path: Path, data: bytes) -> None:
         if isinstance(error, OSError):
             raise SourceError(f"cannot write: {error.strerror or error}") from None
         raise
+
+
+def _same_owner(temporary: str, info: os.stat_result) -> bool:
+    """Give the new file the old one's owner and group; False when the OS does not allow it."""
+    if not hasattr(os, "chown"):
+        return True  # Windows: no owner to keep this way
+    new = os.stat(temporary)
+    if (new.st_uid, new.st_gid) == (info.st_uid, info.st_gid):
+        return True
+    try:
+        os.chown(temporary, info.st_uid, info.st_gid)
+    except OSError:
+        return False
+    return True
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    """Overwrite the file's own inode (hard links and owner stay), with Ctrl-C held off until
+    the file is whole."""
+    import signal  # only here: a run that writes nothing in place never needs them
+    import threading
+
+    blocked = hasattr(signal, "pthread_sigmask") and (
+        threading.current_thread() is threading.main_thread())
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with open(target, "r+b") as stream:
+            stream.write(data)
+            stream.truncate()
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as error:
+        raise SourceError(f"cannot write: {error.strerror or error}") from None
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

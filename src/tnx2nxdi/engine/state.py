@@ -25,7 +25,10 @@ class PlanConflict(AssertionError):
 @dataclass
 class PendingFinding:
     """A finding before it has a position: anchored to an original node (statement, call,
-    argument or expression); its marker goes above the statement holding that node."""
+    argument or expression) whose line and column it gets. A keyword argument's value points at
+    its keyword (``tp_degree=8``), a dict value at its key. Its marker goes above the statement
+    in a block that holds the anchor, and ``# tnx2nxdi: ignore`` on that statement's lines
+    suppresses it (:mod:`tnx2nxdi.engine.suppression`)."""
 
     code: str
     message: str
@@ -33,12 +36,18 @@ class PendingFinding:
     anchor: cst.CSTNode | None
     #: Leave a marker comment at the anchor's statement (findings that need a person do).
     marker: bool = False
+    #: Where the finding goes if ``anchor`` is not a node of the module (a node a step built):
+    #: the statement the step reported for.
+    fallback: cst.CSTNode | None = None
 
 
 class Reporter(Protocol):
-    """Records a finding at a place the caller chose (see :meth:`FileState.at`)."""
+    """Records a finding at a place the caller chose (see :meth:`FileState.at`); ``at`` points
+    it at a node inside that place instead (the option or argument it is about)."""
 
-    def __call__(self, code: str, message: str, *, fixed: bool) -> None: ...
+    def __call__(
+        self, code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -59,18 +68,24 @@ class FileState:
         *,
         fixed: bool,
         marker: bool | None = None,
+        fallback: cst.CSTNode | None = None,
     ) -> None:
         # One line, always: messages quote user code, which may span lines, and become comments.
         message = " ".join(message.split()).replace("( ", "(").replace(", )", ")")
-        self.findings.append(
-            PendingFinding(code, message, fixed, anchor, (not fixed) if marker is None else marker)
-        )
+        self.findings.append(PendingFinding(
+            code, message, fixed, anchor, (not fixed) if marker is None else marker, fallback,
+        ))
 
     def at(self, anchor: cst.CSTNode | None) -> Reporter:
-        """A reporter whose findings are anchored at ``anchor``."""
+        """A reporter whose findings are anchored at ``anchor`` (or at the node it is given)."""
 
-        def report(code: str, message: str, *, fixed: bool) -> None:
-            self.report(code, message, anchor, fixed=fixed)
+        def report(
+            code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None
+        ) -> None:
+            if at is None:
+                self.report(code, message, anchor, fixed=fixed)
+            else:
+                self.report(code, message, at, fixed=fixed, fallback=anchor)
 
         return report
 

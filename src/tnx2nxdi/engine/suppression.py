@@ -1,11 +1,13 @@
 """``# tnx2nxdi: ignore`` comments: statements a person asked the tool to leave as they are.
 
-A statement carrying ``# tnx2nxdi: ignore`` on any of its lines (for a compound statement: on its
-first line) is *frozen*: the analysis does not see what it assigns, the names it reads do not
-resolve, so no rule plans an edit of it; the findings anchored at it are dropped. A frozen TNx
-import line is kept as written, with the NxDI imports the migrated code needs added below it.
+A statement carrying ``# tnx2nxdi: ignore`` on any of its lines (for a compound statement: on a
+line of its header) is *frozen*: the analysis does not see what it assigns, the names it reads do
+not resolve, so no rule plans an edit of it; the findings about it (anchored at it or at a node
+inside it, so the ones whose position is on its lines) are dropped. A frozen TNx import line is
+kept as written, with the NxDI imports the migrated code needs added below it.
 ``# tnx2nxdi: ignore[TNX303, TNX9]`` freezes the statement only when a finding with one of those
-codes (or prefixes) is anchored at it, and then drops that finding the same way.
+codes (or prefixes) is about it, and then drops that finding the same way. Either way the comment
+stays: a frozen statement is written back as it was.
 
 Everything here costs nothing for a file without the comment (one substring test).
 """
@@ -16,12 +18,12 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tnx2nxdi.engine.locate import statement_positions
+from tnx2nxdi.engine.locate import enclosing_statement, quiet_parse, statement_positions
 from tnx2nxdi.engine.nodes import is_import_line
 from tnx2nxdi.engine.state import PendingFinding, Plan
 from tnx2nxdi.engine.walk import walk
@@ -45,19 +47,22 @@ class Suppressions:
         """Statements frozen whatever their findings (``# tnx2nxdi: ignore``)."""
         return frozenset(key for key, codes in self.by_statement.items() if codes is None)
 
-    def to_freeze(self, findings: Iterable[PendingFinding]) -> frozenset[int]:
+    def to_freeze(
+        self, findings: Iterable[PendingFinding], parents: Mapping[int, cst.CSTNode]
+    ) -> frozenset[int]:
         """Bare-ignored statements, and coded ones where one of their codes was found."""
-        found = {
-            id(finding.anchor) for finding in findings
-            if finding.anchor is not None and self._covers(id(finding.anchor), finding.code)
-        }
+        found = set()
+        for finding in findings:
+            key = _statement_key(finding, parents)
+            if key is not None and self._covers(key, finding.code):
+                found.add(key)
         return self.bare | found
 
-    def hides(self, finding: PendingFinding, frozen: frozenset[int]) -> bool:
-        if finding.anchor is None:
-            return False
-        key = id(finding.anchor)
-        return key in frozen or self._covers(key, finding.code)
+    def hides(
+        self, finding: PendingFinding, frozen: frozenset[int], parents: Mapping[int, cst.CSTNode]
+    ) -> bool:
+        key = _statement_key(finding, parents)
+        return key is not None and (key in frozen or self._covers(key, finding.code))
 
     def _covers(self, key: int, code: str) -> bool:
         if key not in self.by_statement:
@@ -67,6 +72,14 @@ class Suppressions:
 
 
 NONE = Suppressions()
+
+
+def _statement_key(finding: PendingFinding, parents: Mapping[int, cst.CSTNode]) -> int | None:
+    """The statement a finding is about: the one holding its anchor (the statement whose lines
+    hold the finding's position)."""
+    if finding.anchor is None:
+        return None
+    return id(enclosing_statement(finding.anchor, parents))
 
 
 def find(
@@ -86,7 +99,7 @@ def find(
         start = positions.get(id(statement))
         if start is None:
             continue
-        last = start[0]
+        last = ends.get(start, start[0])  # a compound statement: the end of its header
         if isinstance(statement, cst.SimpleStatementLine):
             last = ends.get(positions.get(id(statement.body[-1]), start), start[0])
         for line in range(start[0], last + 1):
@@ -138,15 +151,27 @@ def _comment_lines(source: str) -> dict[int, Selectors]:
 
 
 def _end_lines(source: str) -> dict[tuple[int, int], int]:
-    """(line, column) of every ast statement -> its last line."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    """(line, column) of every ast statement -> its last line; for a compound statement, the last
+    line of its header (``with f(\n    a=1,\n):``), the comment lines above its body left out."""
+    tree = quiet_parse(source)
+    if tree is None:
         return {}
-    return {
-        (node.lineno, node.col_offset + 1): node.end_lineno or node.lineno
-        for node in ast.walk(tree) if isinstance(node, ast.stmt)
-    }
+    lines = source.splitlines()
+    ends = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt):
+            continue
+        end = node.end_lineno or node.lineno
+        body = getattr(node, "body", None)
+        subject = getattr(node, "subject", None)  # ``match`` (3.10+): its cases follow
+        if isinstance(subject, ast.expr):
+            end = subject.end_lineno or node.lineno
+        elif isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            end = max(node.lineno, body[0].lineno - 1)
+            while end > node.lineno and lines[end - 1].strip()[:1] in ("", "#"):
+                end -= 1
+        ends[(node.lineno, node.col_offset + 1)] = end
+    return ends
 
 
 def _merge(existing: dict[int, Selectors], key: int, codes: Selectors) -> Selectors:

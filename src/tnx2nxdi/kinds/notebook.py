@@ -21,13 +21,14 @@ without notebooks never imports it.
 from __future__ import annotations
 
 import ast
+import bisect
 import codecs
 import itertools
 import json
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tnx2nxdi.findings import Finding, Outcome
@@ -51,17 +52,29 @@ _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.\[\]()'\"]+\?\??)\s*$")
 _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
 _PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _KEY_SOURCE = re.compile(r'"source"\s*:\s*')
+#: Between the strings of a JSON list (it always matches, possibly empty).
+_ITEM_GAP = re.compile(r"\s*,?\s*")
 #: The rule of IPython lines that still name TNx, and of pins NxDI cannot run with.
 IPYTHON_RULE = "TNX102"
 PIN_RULE = "TNX103"
-#: IPython lines, pins, and the internal errors of a notebook whose cells could not be put back.
-CODES = frozenset({IPYTHON_RULE, PIN_RULE, "TNX999"})
+#: The rule of cells that are not valid Python.
+PARSE_ERROR = "TNX998"
+#: IPython lines, pins, cells that do not parse, and the internal errors of a notebook whose
+#: cells could not be put back.
+CODES = frozenset({IPYTHON_RULE, PIN_RULE, PARSE_ERROR, "TNX999"})
 _TNX_DISTRIBUTION = re.compile(r"transformers[-_]neuronx", re.IGNORECASE)
 _ESCAPED_NON_ASCII = re.compile(r"\\u(?:00[89a-fA-F]|0[1-9a-fA-F]|[1-9a-fA-F])[0-9a-fA-F]{2}")
 
 
 class NotebookError(Exception):
-    """The notebook cannot be migrated; the message is one line for the user."""
+    """The notebook cannot be migrated; the message is one line for the user. A cell that is not
+    valid Python comes with its TNX998 finding, and the cell."""
+
+    def __init__(self, message: str, finding: Finding | None = None,
+                 cell: _Cell | None = None) -> None:
+        super().__init__(message)
+        self.finding = finding
+        self.cell = cell
 
 
 @dataclass
@@ -92,7 +105,7 @@ def migrate_notebook(data: bytes, options: Options, path: str | None = None) -> 
         return _migrate(data, options, path)
     except NotebookError as error:
         text = data.decode("utf-8", errors="replace")
-        return Outcome(text, text, data, error=str(error))
+        return Outcome(text, text, data, error=str(error), error_finding=error.finding)
 
 
 def _migrate(data: bytes, options: Options, path: str | None) -> Outcome:
@@ -104,7 +117,13 @@ def _migrate(data: bytes, options: Options, path: str | None) -> Outcome:
     notebook = _read(text)
     if not _is_python(notebook):
         return Outcome(text, text, data)
-    cells = _code_cells(notebook)
+    try:
+        cells = _code_cells(notebook)
+    except NotebookError as error:
+        if error.finding is None or error.cell is None:
+            raise
+        [finding] = _in_file([error.finding], text, notebook, [error.cell])
+        raise NotebookError(str(error), finding) from None
     if not cells:
         return Outcome(text, text, data)
     program, starts = _join(cells)
@@ -113,10 +132,14 @@ def _migrate(data: bytes, options: Options, path: str | None) -> Outcome:
 
     migration = migrate_source(program, options, path)
     if migration.error is not None:
-        raise NotebookError(_in_cell(migration.error, starts))
+        if migration.error_finding is None:
+            raise NotebookError(migration.error)
+        [finding] = _in_file([_locate(migration.error_finding, starts)], text, notebook, cells)
+        raise NotebookError(f"cannot parse: cell {finding.cell}, line {finding.line}: "
+                            f"{finding.message}", finding)
     located = [_locate(finding, starts) for finding in migration.findings]
     located += _ipython_findings(cells, options, migration, program)
-    findings = tuple(sorted(located, key=_order))
+    findings = tuple(sorted(_in_file(located, text, notebook, cells), key=_order))
     if migration.code == program and not any(cell.markers or cell.rewritten for cell in cells):
         return Outcome(text, text, data, findings)
     new_sources = _split(migration.code, cells)
@@ -189,9 +212,11 @@ def _parses(cell: _Cell) -> bool:
     it out could leave TNx calls on a migrated model behind without a word (a model variable
     does not say it came from TNx)."""
     try:
-        tree = cell.tree = ast.parse(cell.masked)
+        with warnings.catch_warnings():  # the user's SyntaxWarnings ("\d" on 3.12+)
+            warnings.simplefilter("ignore")
+            tree = cell.tree = ast.parse(cell.masked)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise NotebookError(_cell_error("cannot parse", cell, error)) from None
+        raise _cell_error("cannot parse", cell, error) from None
     try:
         # Errors the parser lets through ('await' outside function: IPython's autoawait)
         # would otherwise surface as the core's "did not compile" safety net. The user's own
@@ -200,14 +225,19 @@ def _parses(cell: _Cell) -> bool:
             warnings.simplefilter("ignore")
             compile(tree, f"<cell {cell.number}>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise NotebookError(_cell_error("cannot migrate", cell, error)) from None
+        raise _cell_error("cannot migrate", cell, error) from None
     return True
 
 
-def _cell_error(what: str, cell: _Cell, error: Exception) -> str:
+def _cell_error(what: str, cell: _Cell, error: Exception) -> NotebookError:
     line = getattr(error, "lineno", None) or 1
     reason = getattr(error, "msg", None) or error.__class__.__name__
-    return f"{what}: cell {cell.number}, line {line}: {reason}"
+    message = f"{what}: cell {cell.number}, line {line}: {reason}"
+    if not isinstance(error, SyntaxError):
+        return NotebookError(message)
+    finding = Finding(PARSE_ERROR, str(reason), line, max(1, error.offset or 1), False,
+                      cell.number)
+    return NotebookError(message, finding, cell)
 
 
 # -- masking IPython syntax ---------------------------------------------------------------------
@@ -501,16 +531,85 @@ def _cell_of(line: int, starts: list[tuple[int, int]]) -> tuple[int, int]:
 
 def _locate(finding: Finding, starts: list[tuple[int, int]]) -> Finding:
     cell, line = _cell_of(finding.line, starts)
-    return Finding(finding.code, finding.message, line, finding.column, finding.fixed, cell)
+    end_line = None
+    if finding.end_line is not None:
+        end_cell, end_line = _cell_of(finding.end_line, starts)
+        if end_cell != cell:  # cannot happen for code, which never spans a cell boundary
+            end_line = None
+    return replace(finding, line=line, cell=cell, end_line=end_line,
+                   end_column=finding.end_column if end_line is not None else None)
 
 
-def _in_cell(error: str, starts: list[tuple[int, int]]) -> str:
-    """'cannot parse: line 12: ...' names the cell and its line instead."""
-    match = re.match(r"cannot parse: line (\d+): (.*)", error)
-    if match is None:
-        return error
-    cell, line = _cell_of(int(match.group(1)), starts)
-    return f"cannot parse: cell {cell}, line {line}: {match.group(2)}"
+def _in_file(findings: list[Finding], text: str, notebook: dict[str, Any],
+             cells: list[_Cell]) -> list[Finding]:
+    """Each finding with the line and column its cell's line has in the notebook's own text.
+
+    Saved by Jupyter, a cell's source is a JSON list with one line per item, so the file line is
+    that line's; a source saved as one string puts every line of the cell on the file line where
+    the string starts (the column then points into it)."""
+    if not findings:
+        return findings
+    by_number = {cell.number: cell for cell in cells}
+    spans = _source_spans(text, notebook)
+    line_starts = [0] + [match.end() for match in re.finditer(r"\n", text)]
+    out = []
+    for finding in findings:
+        cell = by_number.get(finding.cell or 0)
+        if cell is None or cell.index not in spans:
+            out.append(finding)
+            continue
+        offset = _file_offset(text, spans[cell.index][0], _cell_offset(cell.text, finding))
+        line = bisect.bisect_right(line_starts, offset) - 1
+        out.append(replace(finding, file_line=line + 1, file_column=offset - line_starts[line] + 1))
+    return out
+
+
+def _cell_offset(text: str, finding: Finding) -> int:
+    """The offset in a cell's source of a finding's line and column."""
+    lines = _physical_lines(text)
+    before = sum(len(line) for line in lines[: finding.line - 1])
+    current = lines[finding.line - 1] if finding.line <= len(lines) else ""
+    return before + min(finding.column - 1, len(current.rstrip("\r\n")))
+
+
+def _file_offset(text: str, value_start: int, target: int) -> int:
+    """The offset in the file of character ``target`` of a ``source`` value that starts at
+    ``value_start`` (a JSON string or list of strings), decoding escapes as JSON does."""
+    decoder = json.JSONDecoder()
+    position, seen = value_start, 0
+    strings: list[int] = []  # start offsets of the value's strings, in order
+    if text.startswith("[", position):
+        position += 1
+        while True:
+            position = _ITEM_GAP.match(text, position).end()  # type: ignore[union-attr]
+            if not text.startswith('"', position):
+                break
+            strings.append(position)
+            _, position = decoder.raw_decode(text, position)
+    else:
+        strings.append(position)
+    for start in strings:
+        item, end = decoder.raw_decode(text, start)
+        if seen + len(item) > target or start == strings[-1]:
+            return _skip_decoded(text, start + 1, min(target - seen, len(item)))
+        seen += len(item)
+    return value_start
+
+
+def _skip_decoded(text: str, position: int, count: int) -> int:
+    """The offset after ``count`` decoded characters of a JSON string's raw text."""
+    for _ in range(count):
+        if text[position] != "\\":
+            position += 1
+        elif text[position + 1] != "u":
+            position += 2
+        elif 0xD800 <= int(text[position + 2:position + 6], 16) < 0xDC00 and text.startswith(
+            "\\u", position + 6
+        ):
+            position += 12  # a surrogate pair is one character
+        else:
+            position += 6
+    return position
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -23,4 +23,5 @@ def migrate_python(data: bytes, options: Options, path: str | None = None) -> Ou
         return Outcome("", "", data, error=str(error))
     migration = migrate_source(decoded.text, options, path)
     new_data = data if migration.code == decoded.text else encode_python(migration.code, decoded)
-    return Outcome(decoded.text, migration.code, new_data, migration.findings, migration.error)
+    return Outcome(decoded.text, migration.code, new_data, migration.findings, migration.error,
+                   error_finding=migration.error_finding)

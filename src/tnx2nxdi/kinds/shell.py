@@ -274,7 +274,8 @@ class _Script:
                            marker_at=marker_at, column=column)
 
     def at_command(self, command: _Command) -> Reporter:
-        def report(code: str, message: str, *, fixed: bool) -> None:
+        def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
+            # ``at`` (a node of the JSON read as Python) has no place in the script.
             self.report(code, message, command.first, fixed=fixed)
 
         return report
@@ -285,7 +286,7 @@ class _Script:
         if key not in self._reporters:
             command, said = assignment.command, set()
 
-            def report(code: str, message: str, *, fixed: bool) -> None:
+            def report(code: str, message: str, *, fixed: bool, at: object = None) -> None:
                 if (code, message) in said:
                     return
                 said.add((code, message))

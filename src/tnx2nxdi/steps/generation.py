@@ -48,7 +48,7 @@ def plan_generation(
         try:
             replacement = _generate(f, use, on_device, longest)
         except CannotRead as why:
-            f.state.report("TNX502", f"sample() left as it is: {why}", use.statement,
+            f.state.report("TNX502", f"sample() left as it is: {why}", use.call,
                            fixed=False)
             continue
         f.plan.replace_call(use.call, replacement)
@@ -62,7 +62,7 @@ def _forward(f: FileMigration, use: Reference) -> None:
         "cache_ids/start_ids); NxDI's forward takes input_ids, attention_mask, "
         "position_ids, seq_ids and sampling_params: rewrite it or generate through "
         "HuggingFaceGenerationAdapter",
-        use.statement,
+        use.call or use.statement,
         fixed=False,
     )
 
@@ -127,7 +127,7 @@ def _generate(
     f.state.report(
         "TNX501",
         f"{receiver}.sample(...) became {adapter}.{m.NXDI_GENERATE}(...) with {settings}",
-        use.statement,
+        use.call,
         fixed=True,
     )
     return call(f"{adapter}.{m.NXDI_GENERATE}", args, prefix=8)
@@ -195,7 +195,7 @@ def plan_adapters(f: FileMigration) -> set[str]:
             model = _adapter_model(node)
             if model is None:
                 f.state.report("TNX502", "HuggingFaceGenerationModelAdapter(...) left as it is: "
-                               "its model argument cannot be read", reference.statement,
+                               "its model argument cannot be read", node,
                                fixed=False)
                 accounted.add(binding.local)
                 continue
@@ -203,7 +203,7 @@ def plan_adapters(f: FileMigration) -> set[str]:
             f.plan.replace_call(node, call(symbol.name, [cst.Arg(model)]))
             require(f, symbol, reference, binding.statement)
             f.state.report("TNX504", f"{code_of(node)} became {symbol.name}({code_of(model)})",
-                           reference.statement, fixed=True)
+                           node, fixed=True)
             _drop_resets(f, node)
     return accounted
 

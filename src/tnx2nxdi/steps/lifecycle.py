@@ -111,7 +111,7 @@ def _compile(
         f.plan.remove(save.statement, into=use.statement)
         _sharded(f, save.call, facts)
         f.state.report("TNX402", f"{receiver}.save({code_of(directory)}) folded into "
-                   f"{receiver}.compile({code_of(directory)})", save.statement, fixed=True)
+                   f"{receiver}.compile({code_of(directory)})", save.call, fixed=True)
     else:
         directory = _default_directory(f, model_name)
     runs_later = any(r.method not in (m.SAVE,) for r in later)
@@ -129,7 +129,7 @@ def _compile(
         became += f" and {m.NXDI_LOAD}({where_to})"
     if save is None:
         became += " (the program never saved; choose the directory with --compiled-model-path)"
-    f.state.report("TNX401", f"{receiver}.{use.method}() became {became}", use.statement,
+    f.state.report("TNX401", f"{receiver}.{use.method}() became {became}", use.call,
                    fixed=True)
 
 
@@ -183,7 +183,7 @@ def _load_instead(
     if node is not None and node in compiled:
         f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
                    "program compiled into that directory above; to_neuron() dropped",
-                   load.statement, fixed=True)
+                   load.call or load.statement, fixed=True)
         return
     if node is not None and compiled.compiles_somewhere(node):
         f.state.report("TNX404", f"{code_of(load.node)}.{m.NXDI_LOAD}({directory}) loads what the "
@@ -195,7 +195,7 @@ def _load_instead(
         f"NxDI cannot load TNx-compiled artifacts: compile once into {directory} with "
         f"{code_of(load.node)}.{m.NXDI_COMPILE}({directory}) before this load"
     )
-    f.state.report("TNX403", message, load.statement, fixed=False)
+    f.state.report("TNX403", message, load.call or load.statement, fixed=False)
 
 
 def load_directory(binding: Assignment) -> cst.BaseExpression | None:
@@ -216,7 +216,7 @@ def plan_split_checkpoints(f: FileMigration) -> set[str]:
     for binding in f.analysis.imports_from(m.TNX_PACKAGE):
         if binding.qualified not in m.SAVE_PRETRAINED_SPLIT:
             continue
-        for reference, node in f.analysis.calls_of(binding):
+        for _reference, node in f.analysis.calls_of(binding):
             args = [arg for arg in node.args if arg.keyword is None and not arg.star]
             if len(args) != 2 or len(node.args) != 2:
                 accounted.add(binding.local)
@@ -225,7 +225,7 @@ def plan_split_checkpoints(f: FileMigration) -> set[str]:
             f.plan.replace_call(node, expr(f"{model}.{m.HF_SAVE_PRETRAINED}({directory})"))
             f.state.report("TNX405", f"save_pretrained_split({model}, {directory}) became "
                        f"{model}.{m.HF_SAVE_PRETRAINED}({directory}): NxDI reads standard "
-                       "checkpoints", reference.statement, fixed=True)
+                       "checkpoints", node, fixed=True)
     return accounted
 
 
@@ -244,4 +244,4 @@ def report_cache_settings(f: FileMigration) -> None:
 
 
 def _manual(f: FileMigration, use: Reference, message: str) -> None:
-    f.state.report("TNX902", message, use.statement, fixed=False)
+    f.state.report("TNX902", message, use.call or use.statement, fixed=False)

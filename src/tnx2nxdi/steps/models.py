@@ -127,7 +127,7 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
                 "TNX204",
                 "NeuronAutoModelForCausalLM: the model family cannot be told from the checkpoint "
                 f"argument; use the NxDI classes of its family ({_family_classes()})",
-                binding.statement,
+                value,
                 fixed=False,
             )
             models.accounted.add(local)
@@ -135,11 +135,11 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
     try:
         spec = _read(binding, value, family, class_name, f.analysis)
     except CannotRead as why:
-        f.state.report("TNX901", f"left as it is: {why}", binding.statement, fixed=False)
+        f.state.report("TNX901", f"left as it is: {why}", value, fixed=False)
         models.accounted.update(_tnx_names_in(binding, f.analysis))
         return None
     if family.note:
-        f.state.report("TNX202", family.note, binding.statement, fixed=True)
+        f.state.report("TNX202", family.note, value, fixed=True)
     return spec
 
 
@@ -207,7 +207,7 @@ def _unsupported(f: FileMigration, binding: Assignment, name: str) -> None:
         "TNX203",
         f"{name} has no NxDI model; left as it is. Port it with NxDI's model-onboarding guide "
         f"({m.ONBOARDING_GUIDE}) or move to a supported family",
-        binding.statement,
+        binding.value or binding.statement,
         fixed=False,
     )
 
@@ -338,7 +338,8 @@ def _emit(
         _emit_reopened(f, spec, names, reopened, compiled)
         return
     download, checkpoint = _local_checkpoint(f, spec, names)
-    result = _translate(f, spec, names, f.state.at(binding.statement), checkpoint)
+    result = _translate(f, spec, names, f.state.at(binding.value or binding.statement),
+                        checkpoint)
     longest = _int(code_of(result.kwargs["seq_len"])) if "seq_len" in result.kwargs else None
     generation.plan_generation(f, binding, spec.import_statement, sampling, longest)
     for directory in facts.compiled_into:
@@ -351,7 +352,7 @@ def _emit(
         "TNX201",
         f"{spec.class_name}.from_pretrained({code_of(spec.checkpoint)}, ...) migrated to "
         f"{spec.family.application.name}",
-        binding.statement,
+        binding.value or binding.statement,
         fixed=True,
     )
     anchor, family = spec.import_statement, spec.family
@@ -378,7 +379,8 @@ def _translate(
         report, _subconfig_resolver(spec.binding, f.analysis), names.model_name,
         _value_reader(f.analysis, spec.binding.chain),
         target_version=f.state.options.target_version,
-        checkpoint=_checkpoint_config(checkpoint, f.state.path)
+        checkpoint=(_checkpoint_config(checkpoint, f.state.path)
+                    or m.published_architecture(checkpoint))
         if isinstance(checkpoint, str) else None,
         creates_quantized_checkpoint=True,
         whole_model=True,
@@ -425,12 +427,12 @@ def _local_checkpoint(
     if hub_id is not None:
         f.state.report("TNX206", f"{shown} is a Hugging Face Hub id ({hub_id}): NxDI reads "
                        "checkpoints from a local directory, so the program downloads it first "
-                       f"with {m.HUB_DOWNLOAD.name}", spec.binding.statement, fixed=True)
+                       f"with {m.HUB_DOWNLOAD.name}", checkpoint, fixed=True)
         return [assign(local, download)], expr(local)
     f.plan.require_module(spec.import_statement, "os")
     f.state.report("TNX206", f"{shown} may be a Hugging Face Hub id or a local directory (TNx "
                    f"took both): NxDI reads checkpoints from a local directory, so the program "
-                   f"calls {m.HUB_DOWNLOAD.name} when it is not one", spec.binding.statement,
+                   f"calls {m.HUB_DOWNLOAD.name} when it is not one", checkpoint,
                    fixed=True)
     value_if = expr(f"{shown} if os.path.isdir({shown}) else {code_of(download)}")
     return [assign(local, value_if)], expr(local)
@@ -517,16 +519,16 @@ def _emit_reopened(
                        f"({', '.join(f'{name}={asked.get(name, _UNSET)}' for name in differs)}): "
                        "compile "
                        "them into a directory of their own if the program needs them",
-                       spec.binding.statement, fixed=False)
+                       spec.binding.value or spec.binding.statement, fixed=False)
         return
-    f.state.report("TNX404", message, spec.binding.statement, fixed=True)
+    f.state.report("TNX404", message, spec.binding.value or spec.binding.statement, fixed=True)
 
 
 #: How a NeuronConfig keyword the reload leaves out is shown.
 _UNSET = "(not set)"
 
 
-def _ignore(code: str, message: str, *, fixed: bool) -> None:
+def _ignore(code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None) -> None:
     """A reporter for translations made only to compare settings."""
 
 

@@ -189,14 +189,14 @@ class OptionTranslator:
                     f"{rule.tnx}={code_of(value)} dropped: TNx runs it only with "
                     f"{_requirements(rule)}, and here {name} is {_py(actual)}, so TNx switched "
                     "it off and NxDI leaves it off too",
-                    fixed=True,
+                    fixed=True, at=value,
                 )
                 return False
         if unknown:
             self.report("TNX306", f"{rule.tnx}={code_of(value)}: TNx runs it only with "
                         f"{_requirements(rule)}; {', '.join(unknown)} cannot be read statically, "
                         f"so check that TNx really ran it before keeping {rule.nxdi[0]}",
-                        fixed=False)
+                        fixed=False, at=value)
         return True
 
     def _flash_decoding(self, value: cst.BaseExpression) -> bool:
@@ -207,18 +207,18 @@ class OptionTranslator:
         shown = f"{m.FLASH_DECODING_OPTION}={code_of(value)}"
         if heads is None or kv is None or not isinstance(tp, int):
             self.report("TNX306", f"{shown}: {m.FLASH_DECODING_NOTE}; the head counts or "
-                        "tp_degree cannot be read here, so check them", fixed=False)
+                        "tp_degree cannot be read here, so check them", fixed=False, at=value)
             return True
         if heads == kv and self.given.get("group_query_attention") is None:
             self.report("TNX303", f"{shown} dropped: TNx switches it off for a model with as "
-                        f"many KV heads as attention heads ({heads})", fixed=True)
+                        f"many KV heads as attention heads ({heads})", fixed=True, at=value)
             return False
         problem = m.flash_decoding_problem(heads, kv, tp, self.target_version)
         if problem is None:
             return True
         self.report("TNX303", f"{shown} dropped: NxDI {self.target_version} {problem} "
                     f"(tp_degree={tp}, {heads} attention heads, {kv} KV heads); flash decoding "
-                    "only changes speed and memory, not results", fixed=True)
+                    "only changes speed and memory, not results", fixed=True, at=value)
         return False
 
     def _copy(
@@ -237,7 +237,7 @@ class OptionTranslator:
             self.report(
                 "TNX306",
                 f"{rule.tnx} is not a literal; translated at run time with a lookup table",
-                fixed=True,
+                fixed=True, at=value,
             )
         elif literal in rule.values:
             converted = expr(rule.values[literal])
@@ -258,7 +258,8 @@ class OptionTranslator:
             for name in rule.nxdi:
                 self._put(into, name, expr(str(max(literal))))
             if buckets is None:
-                self.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}", fixed=False)
+                self.report("TNX306", f"{rule.tnx}={code_of(value)}: {rule.note}", fixed=False,
+                            at=value)
                 return
             self._put(into, buckets, _sorted_list(value, literal))
             self._put(into, m.BUCKETING_FLAG[0], expr(m.BUCKETING_FLAG[1]))
@@ -276,7 +277,7 @@ class OptionTranslator:
             "TNX306",
             f"{rule.tnx}={shown} cannot be read statically: TNx takes an int or a list of "
             f"buckets, so {rule.nxdi[0]} and {buckets} are computed from it at run time",
-            fixed=True,
+            fixed=True, at=value,
         )
 
     def _buckets(
@@ -297,7 +298,7 @@ class OptionTranslator:
                 "TNX306",
                 f"{rule.tnx}={shown} cannot be read statically: TNx takes an int or a list, so "
                 f"{rule.nxdi[0]} is made a list at run time",
-                fixed=True,
+                fixed=True, at=value,
             )
         else:
             self._drop(rule.tnx, value, "has no NxDI equivalent (NxDI always encodes prompts "
@@ -310,7 +311,8 @@ class OptionTranslator:
         if not rule.carry_default and _same(literal, rule.tnx_default):
             return
         if rule.same_results or any(_same(literal, builtin) for builtin in rule.nxdi_builtin):
-            self.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}", fixed=True)
+            self.report("TNX303", f"{rule.tnx}={code_of(value)} dropped: {rule.note}", fixed=True,
+                        at=value)
             return
         self._drop(rule.tnx, value, f"has no NxDI equivalent: {rule.note}")
 
@@ -375,7 +377,8 @@ class OptionTranslator:
             shown += " (TNx's default)"
         self.report("TNX303", f"{shown} dropped: NxDI dequantizes to torch_dtype="
                     f"{code_of(dtype) if dtype is not None else 'the model dtype'}, so "
-                    "dequantized values are rounded differently than on TNx", fixed=True)
+                    "dequantized values are rounded differently than on TNx", fixed=True,
+                    at=given)
 
     def _unquantized_modules(self, quantization: _Quantization) -> None:
         """Keep in full precision what TNx kept there: lm_head always, attention when
@@ -442,7 +445,7 @@ class OptionTranslator:
 
     def _drop(self, name: str, value: cst.BaseExpression | None, why: str) -> None:
         shown = name if value is None else f"{name}={code_of(value)}"
-        self.report("TNX303", f"{shown} {why}; removed", fixed=False)
+        self.report("TNX303", f"{shown} {why}; removed", fixed=False, at=value)
 
     def _ignored_keyword(self, name: str, value: cst.BaseExpression, *, strict: bool) -> None:
         if strict:
@@ -455,7 +458,7 @@ class OptionTranslator:
             "TNX304",
             f"{name}={code_of(value)} had no effect: TNx ignores keywords its model class does "
             f"not define, so it was dropped{hint}",
-            fixed=False,
+            fixed=False, at=value,
         )
 
 

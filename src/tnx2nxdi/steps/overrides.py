@@ -110,9 +110,11 @@ def _is_tnx_key(key: str, value: cst.BaseExpression) -> bool:
 
 
 def _translate_one(key: str, value: cst.BaseExpression, ctx: Context) -> Items:
-    def report(code: str, message: str, *, fixed: bool) -> None:
+    def report(
+        code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None
+    ) -> None:
         if code != _CHECKPOINT_CODE:  # said below, in vLLM's terms
-            ctx.report(code, message, fixed=fixed)
+            ctx.report(code, message, fixed=fixed, at=at)
 
     translator = OptionTranslator(report, _dict_resolver(key), ctx.model_name,
                                   target_version=ctx.target)
@@ -299,7 +301,7 @@ def _quantization(launch: Launch, env: Sequence[EnvSetting], plan: LaunchPlan) -
     ])
     deferred: list[tuple[str, str, bool]] = []
 
-    def hold(code: str, message: str, *, fixed: bool) -> None:
+    def hold(code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None) -> None:
         # The fork's TNx loader dequantized to the model dtype, as NxDI does: nothing to say.
         if not message.startswith(m.DEQUANT_OPTION):
             deferred.append((code, message, fixed))
@@ -454,7 +456,7 @@ def present_keys(node: cst.Dict, ctx: Context) -> set[str]:
     return {key for key, _ in translate_items([(k, el.value) for k, el in items], quiet).items}
 
 
-def _ignore(code: str, message: str, *, fixed: bool) -> None:
+def _ignore(code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None) -> None:
     return None
 
 

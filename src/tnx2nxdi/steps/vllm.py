@@ -95,7 +95,7 @@ def plan_vllm(f: FileMigration) -> None:
             continue  # said with the engines that read them
         message = overrides.env_message(write.name, f.analysis.literal(write.value))
         if message is not None:
-            f.state.report(message[0], message[1], write.statement, fixed=False)
+            f.state.report(message[0], message[1], write.call or write.statement, fixed=False)
 
 
 def _for_neuron(analysis: Analysis, engine: _Engine) -> bool:
@@ -123,10 +123,10 @@ def _once(report: Reporter) -> Reporter:
     """A reporter that says each finding once (several engines read one variable)."""
     said: set[tuple[str, str]] = set()
 
-    def once(code: str, message: str, *, fixed: bool) -> None:
+    def once(code: str, message: str, *, fixed: bool, at: cst.CSTNode | None = None) -> None:
         if (code, message) not in said:
             said.add((code, message))
-            report(code, message, fixed=fixed)
+            report(code, message, fixed=fixed, at=at)
 
     return once
 
@@ -178,17 +178,17 @@ def _select_nxdi(f: FileMigration, engines: list[_Engine], framework: list[_EnvW
                 f.plan.replace_call(write.call, write.call.deep_replace(write.value, new))
             else:
                 _replace(f, write.statement, write.statement.deep_replace(write.value, new))
-            f.state.report("TNX601", overrides.framework_switched(), write.statement, fixed=True)
+            f.state.report("TNX601", overrides.framework_switched(), write.value, fixed=True)
         else:
             f.state.report("TNX603", overrides.framework_other(code_of(write.value)),
-                           write.statement, fixed=False)
+                           write.value, fixed=False)
     if framework or not engines:
         return
     first = engines[0]
     if _insert_framework(f, first):
         f.state.report("TNX601", overrides.framework_added(
             f"{m.VLLM_FRAMEWORK_ENV}={m.VLLM_FRAMEWORK_NXDI} set", "before the engine is created"),
-            first.statement, fixed=True)
+            first.call, fixed=True)
 
 
 def _replace(f: FileMigration, statement: cst.CSTNode, new: cst.CSTNode) -> None:
@@ -353,7 +353,7 @@ class _Rewrite:
         checkpoint = self.f.analysis.literal(model) if model is not None else NOT_LITERAL
         where = (f'{m.VLLM_ADDITIONAL_CONFIG_KEYWORD}["{m.VLLM_OVERRIDE_KEYWORD}"]'
                  if self.engine.plugin else m.VLLM_OVERRIDE_KEYWORD)
-        return overrides.Context(self.f.state.at(self.engine.statement),
+        return overrides.Context(self.f.state.at(self.engine.call),
                                  overrides.model_name(checkpoint),
                                  self.f.state.options.target_version, self.engine.plugin, where)
 
@@ -479,7 +479,7 @@ class _Rewrite:
                     plan: overrides.LaunchPlan) -> cst.BaseExpression | None:
         """The override translated with the plan's additions (None: unchanged); the findings
         are reported. Raises CannotRead when it cannot be read."""
-        report = self.f.state.at(self._anchor)
+        report = self.f.state.at(node)
         ctx = overrides.Context(report, ctx.model_name, ctx.target, ctx.plugin, ctx.where)
         text = literal_value(node) if isinstance(node, cst.SimpleString) else NOT_LITERAL
         if isinstance(text, str):
