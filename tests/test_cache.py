@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import tnx2nxdi
+from tests.helpers import FIXTURES
 from tnx2nxdi import cache, kinds, settings
 from tnx2nxdi.cli import main
 from tnx2nxdi.findings import FileResult, Outcome
@@ -329,3 +331,45 @@ def test_migrations_read_nothing_the_cache_key_does_not_cover() -> None:
                 elif isinstance(node, ast.Attribute) and node.attr == "environ":
                     found.add((path.name, "environ"))
     assert found <= set(ALLOWED), sorted(found - set(ALLOWED))
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "github", "markdown", "sarif"])
+def test_a_cached_run_reports_what_a_fresh_run_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output_format: str,
+) -> None:
+    """Entries hold whole results (findings with their end positions, a notebook finding's cell
+    and file line, a parse error's position): every format reads the same from the cache, and
+    the printing settings (--docs-url, --show-fixes) apply to cached results too."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for source in ("config/every_guide_option.in.py", "notebooks/llama_sampling.in.ipynb"):
+        shutil.copy(FIXTURES / source, project / Path(source).name.replace(".in.", "."))
+    (project / "py2.py").write_text('import transformers_neuronx\nprint "x"\n')
+    monkeypatch.chdir(project)
+    directory = Path(os.environ[cache.ENV_DIRECTORY])
+    for docs in ("https://example.org/a/rules.md", "https://example.org/b/rules.md"):
+        arguments = ["--check", "-j", "1", "--output-format", output_format, "--show-fixes",
+                     "--docs-url", docs, "."]
+        fresh = CliRunner().invoke(main, ["--no-cache", *arguments])
+        assert fresh.exit_code == 2, fresh.output  # the parse error
+        for _ in range(2):  # the first fills the cache (on the first docs URL), then reads it
+            assert CliRunner().invoke(main, arguments).stdout == fresh.stdout
+        assert len(list(directory.rglob("*.json"))) == 3
+        if output_format in ("json", "markdown", "sarif"):  # the formats that carry links
+            assert docs in fresh.stdout
+
+
+def test_an_entry_keeps_positions_cells_and_the_parse_error_s_finding(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    shutil.copy(FIXTURES / "notebooks/llama_sampling.in.ipynb", root / "notebook.ipynb")
+    (root / "serve.py").write_text(TNX.format(tp=2))
+    (root / "py2.py").write_text('import transformers_neuronx\nprint "x"\n')
+    first = _run(root, tmp_path / "cache")
+    second = _run(root, tmp_path / "cache")
+    assert second == first
+    by_name = {Path(file.path).name: file for file in second}
+    assert by_name["py2.py"].error_finding is not None
+    assert any(finding.end_line is not None for finding in by_name["serve.py"].findings)
+    cells = by_name["notebook.ipynb"].findings
+    assert cells and all(f.cell is not None and f.file_line is not None for f in cells)

@@ -6,7 +6,10 @@ is a hash of everything the result depends on:
 
 - the file's bytes and its kind (by suffix);
 - the settings that change results: target release, compiled-model path, select and ignore
-  (each file's own, after flags and its ``pyproject.toml`` are merged);
+  (each file's own, after flags and its ``pyproject.toml`` are merged); what only changes how
+  results are printed (output format, ``--show-fixes``, ``docs-url``) is not in it, since an
+  entry holds the whole result (texts, findings with their positions, the error and its
+  position) and reports are made from it each run;
 - the tool: its version and a fingerprint of its installed code (name, size and modification
   time of every file of the package, so an edited or reinstalled copy never reads the entries of
   another), the Python running it, and the installed LibCST and nbformat (same fingerprint);
@@ -53,7 +56,7 @@ from tnx2nxdi.options import Options
 #: Environment variable naming the cache directory.
 ENV_DIRECTORY = "TNX2NXDI_CACHE_DIR"
 #: The layout of entries; a change makes every older entry unreachable.
-FORMAT = "1"
+FORMAT = "2"
 #: Where a string literal may start, and the literal from there (one line, or triple-quoted):
 #: matched at every quote, so the strings found are a superset of the program's literals.
 _QUOTE = re.compile(r"['\"]")
@@ -324,6 +327,8 @@ def _entry(result: FileResult) -> dict[str, Any]:
             list(unit) for unit in result.diff_units
         ],
         "skipped": result.skipped,
+        "error_finding": None if result.error_finding is None else dataclasses.asdict(
+            result.error_finding),
     }
 
 
@@ -331,10 +336,12 @@ def _result(entry: dict[str, Any], path: str) -> FileResult:
     original = entry["original"]
     migrated = original if entry["same"] else entry["migrated"]
     units = entry["diff_units"]
+    error_finding = entry["error_finding"]
     return FileResult(
         path, original, migrated,
         tuple(Finding(**finding) for finding in entry["findings"]),
         entry["error"],
         None if units is None else tuple((str(a), str(b), str(c)) for a, b, c in units),
         bool(entry["skipped"]),
+        error_finding=None if error_finding is None else Finding(**error_finding),
     )
