@@ -1,6 +1,6 @@
 """The tnx2nxdi benchmark: whole processes against floors measured in the same run, and memory.
 
-    python bench/run.py                      # every scenario (about 6 minutes on 2 cores)
+    python bench/run.py                      # every scenario (7–11 minutes on 2 cores)
     python bench/run.py --quick              # small trees, 2 repeats: checks the benchmark
     python bench/run.py --only clean --repeat 7 --json out.json
 
