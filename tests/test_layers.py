@@ -179,6 +179,23 @@ def test_start_up_modules_never_reach_libcst(name: str) -> None:
     assert not reached, f"{module} reaches LibCST through {reached}"
 
 
+#: LibCST's entry points that turn text into nodes: the engine parses, steps only plan.
+PARSERS = frozenset({"parse_module", "parse_expression", "parse_statement"})
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH.in_layer(f"{PACKAGE}.steps")))
+def test_steps_never_parse(module: str) -> None:
+    """Steps build nodes through the engine's helpers (``expr``, ``statement_from``, ...)."""
+    tree = ast.parse(GRAPH.modules[module].read_text("utf-8"))
+    used = sorted({
+        node.attr if isinstance(node, ast.Attribute) else node.id
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr in PARSERS)
+        or (isinstance(node, ast.Name) and node.id in PARSERS)
+    })
+    assert not used, f"{module} calls {used}"
+
+
 # -- the walker itself, on a package made for it ------------------------------------------------
 
 

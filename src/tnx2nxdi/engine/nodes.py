@@ -442,6 +442,12 @@ def expression_statement(value: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(body=[cst.Expr(value=value)])
 
 
+def statement_from(source: str) -> cst.BaseStatement:
+    """The statement ``source`` (one line, or a compound statement such as a guarded call):
+    for the statements the other helpers do not build, so that steps never parse."""
+    return cst.parse_statement(source)
+
+
 def import_from(module: str, names: Sequence[str]) -> cst.SimpleStatementLine:
     """``from module import a, b`` on one line, or black's parenthesised one-name-per-line form
     when it would be long."""

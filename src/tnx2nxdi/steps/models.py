@@ -28,6 +28,7 @@ from tnx2nxdi.engine.nodes import (
     literal_value,
     positional_args,
     read_args,
+    statement_from,
     with_trailing_comment,
 )
 from tnx2nxdi.engine.state import Reporter
@@ -469,7 +470,7 @@ def _construction(
 def _quantize_once(family: m.Family, checkpoint: cst.BaseExpression,
                    path: cst.BaseExpression, config: str) -> cst.BaseStatement:
     """Write the quantized checkpoint from the original one, unless an earlier run did."""
-    return cst.parse_statement(
+    return statement_from(
         f"if not os.path.exists({code_of(path)}):\n"
         f"    {family.application.name}.{m.SAVE_QUANTIZED}({code_of(checkpoint)}, {config})\n"
     )

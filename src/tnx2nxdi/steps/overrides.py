@@ -31,6 +31,7 @@ from tnx2nxdi.engine.nodes import (
     CannotRead,
     code_of,
     dotted_name,
+    expr,
     kwarg,
     literal_value,
     quote_of,
@@ -193,7 +194,7 @@ def _as_dict(node: cst.BaseExpression) -> cst.BaseExpression:
 
 def _python(value: object) -> cst.BaseExpression:
     """A Python literal for a plain value (str, bool, int, list of them), in double quotes."""
-    return cst.parse_expression(_source(value))
+    return expr(_source(value))
 
 
 def _source(value: object) -> str:
@@ -590,7 +591,7 @@ def as_json_value(items: dict[str, cst.BaseExpression]) -> dict[str, object]:
 
 
 def _as_node(data: dict[str, object]) -> cst.Dict:
-    node = cst.parse_expression(repr(data))
+    node = expr(repr(data))
     assert isinstance(node, cst.Dict)
     return node
 

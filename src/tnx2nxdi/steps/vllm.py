@@ -32,6 +32,7 @@ from tnx2nxdi.engine.nodes import (
     plain_import,
     quote_of,
     single_index,
+    statement_from,
     string,
 )
 from tnx2nxdi.engine.state import Reporter
@@ -212,7 +213,7 @@ def _insert_framework(f: FileMigration, engine: _Engine) -> bool:
     at_module = isinstance(scope, cst.Module)
     has_os = any(b.local == "os" and b.qualified == "os" and
                  (b.scope is scope or isinstance(b.scope, cst.Module)) for b in analysis.imports)
-    env = cst.parse_statement(
+    env = statement_from(
         f"os.environ[{string(m.VLLM_FRAMEWORK_ENV)}] = {string(m.VLLM_FRAMEWORK_NXDI)}")
     env = env.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     import_os = plain_import("os")
