@@ -38,17 +38,34 @@ def test_ignoring_the_import_as_well_keeps_the_file_as_it_is_with_no_finding() -
     assert findings == ()
 
 
-def test_ignored_use_of_a_migrated_model_is_kept() -> None:
+def test_a_model_used_on_an_ignored_line_stays_tnx_with_a_marker() -> None:
+    """The ignored line keeps TNx calls (``to_neuron()``, ``sample()``) an NxDI model does not
+    have: migrating the model would break the program with no finding at all."""
+    for kept in ("model.to_neuron()  # tnx2nxdi: ignore\n",
+                 "out = model.sample(ids, sequence_length=512)  # tnx2nxdi: ignore[TNX501]\n"):
+        source = (
+            "from transformers_neuronx import LlamaForSampling\n"
+            "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8, n_positions=256)\n"
+            "ids = None\n"
+            + kept
+        )
+        code, findings = migrate(source)
+        assert "NeuronLlamaForCausalLM" not in code
+        assert code.endswith(kept)
+        assert [(f.code, f.line, f.fixed) for f in findings] == [("TNX901", 2, False)], kept
+        assert "used on a statement marked '# tnx2nxdi: ignore'" in findings[0].message
+
+
+def test_a_model_stored_on_self_and_used_on_an_ignored_line_stays_tnx() -> None:
     code, findings = migrate(
         "from transformers_neuronx import LlamaForSampling\n"
-        "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8)\n"
-        "model.to_neuron()  # tnx2nxdi: ignore\n"
-        "print(model)\n"
+        "class Server:\n"
+        "    def __init__(self):\n"
+        "        self.model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=8)\n"
+        "        self.model.to_neuron()  # tnx2nxdi: ignore\n"
     )
-    assert "model = NeuronLlamaForCausalLM('/m/llama', config)\n" in code
-    assert code.endswith("model.to_neuron()  # tnx2nxdi: ignore\nprint(model)\n")
-    assert "TNX401" not in codes(findings)
-    assert "transformers_neuronx" not in code
+    assert "NeuronLlamaForCausalLM" not in code
+    assert codes(findings) == ["TNX901"]
 
 
 def test_ignored_import_line_stays_and_nxdi_imports_follow_it() -> None:

@@ -32,6 +32,7 @@ from tnx2nxdi.engine.nodes import (
     with_trailing_comment,
 )
 from tnx2nxdi.engine.state import Reporter
+from tnx2nxdi.engine.suppression import MARKER
 from tnx2nxdi.literals import LiteralValue
 from tnx2nxdi.steps import generation, lifecycle
 from tnx2nxdi.steps.lifecycle import CompiledDirs
@@ -134,6 +135,7 @@ def _spec(f: FileMigration, item: tuple[Assignment, str], models: Models) -> Mod
             models.accounted.add(local)
         return None
     try:
+        _not_kept_on_ignored_lines(binding, f)
         spec = _read(binding, value, family, class_name, f.analysis)
     except CannotRead as why:
         f.state.report("TNX901", f"left as it is: {why}", value, fixed=False)
@@ -237,6 +239,39 @@ def _read(
     if config_def is not None:
         spec.referenced_defs.append(config_def)
     return spec
+
+
+def _not_kept_on_ignored_lines(binding: Assignment, f: FileMigration) -> None:
+    """A model read on a statement ``# tnx2nxdi: ignore`` keeps as it is (its ``sample()``,
+    ``save()``, ...) must stay TNx too: migrated, it would meet TNx calls NxDI models lack. The
+    analysis does not see the names frozen statements read, so they are looked for here, by
+    name (a same-named variable elsewhere keeps the model on TNx too: a marker, never a
+    break)."""
+    if not f.frozen:
+        return
+    for statement in f.analysis.statements:
+        if id(statement) in f.frozen and _reads(statement, binding.key):
+            raise CannotRead(f"the model is used on a statement marked '# {MARKER}', which "
+                             "stays TNx code (migrate both by hand, or remove the comment)")
+
+
+def _reads(node: cst.CSTNode, key: str) -> bool:
+    """Whether ``node`` holds the name ``key`` (or ``self.attr`` for a ``self.attr`` key)."""
+    owner, _, attr = key.rpartition(".")
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            nonlocal found
+            found = found or (not owner and name.value == key)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            nonlocal found
+            found = found or (bool(owner) and attribute.attr.value == attr
+                              and dotted_name(attribute.value) == owner)
+
+    node.visit(Finder())
+    return found
 
 
 def _not_handed_to_tnx(binding: Assignment, analysis: Analysis) -> None:
