@@ -42,3 +42,25 @@ def test_hugging_face_generate_and_random_sample_are_not_tnx() -> None:
     _, findings = migrate("import random\nfrom transformers_neuronx import LlamaForSampling\n"
                           "pick = random.sample(items, 2)\nout = hf_model.generate(ids)\n")
     assert "TNX903" not in codes(findings)
+
+
+def test_a_kept_tnx_name_the_nxdi_import_rebinds_says_so() -> None:
+    """The NxDI ``NeuronConfig`` import shadows the TNx one still used elsewhere: the marker
+    says that the uses left now get NxDI's class, not that they still get TNx's."""
+    code, findings = migrate(
+        "from transformers_neuronx import LlamaForSampling, NeuronConfig\n"
+        "config = NeuronConfig(fuse_qkv=True)\n"
+        "model = LlamaForSampling.from_pretrained('/m/llama', tp_degree=2, neuron_config=config)\n"
+        "def other():\n"
+        "    return NeuronConfig(attention_layout='BSH')\n"
+    )
+    assert "from neuronx_distributed_inference.models.config import NeuronConfig\n" in code
+    (kept,) = [f for f in findings if f.code == "TNX990"]
+    assert "rebinds the name, so the uses left here get NxDI's NeuronConfig instead" in (
+        kept.message)
+
+
+def test_a_kept_tnx_name_no_nxdi_import_rebinds_keeps_the_plain_advice() -> None:
+    _, findings = migrate("from transformers_neuronx.constants import Layout\n"
+                          "assert layout == Layout.BSH\n")
+    assert "rebinds" not in findings[0].message

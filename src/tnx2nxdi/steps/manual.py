@@ -31,6 +31,11 @@ def report_leftovers(
                        binding.statement, fixed=False)
             continue
         code, advice = _advice(binding.qualified)
+        shadow = _shadowed_by(f, binding)
+        if shadow is not None:
+            advice = (f"the NxDI import this migration adds ({shadow}) rebinds the name, so "
+                      f"the uses left here get NxDI's {binding.local} instead: migrate them by "
+                      "hand, or import one of the two under another name")
         why = imports.reexport(f, binding)
         if why is not None:
             counterpart = m.nxdi_counterpart(binding.qualified)
@@ -38,6 +43,18 @@ def report_leftovers(
             advice = (f"it is re-exported ({why}), so modules importing it from here still get "
                       f"the TNx one: point them {target}, or keep TNx on purpose")
         f.state.report(code, f"{_still(binding)}; {advice}", binding.statement, fixed=False)
+
+
+def _shadowed_by(f: FileMigration, binding: ImportBinding) -> str | None:
+    """The NxDI import the plan adds that binds the same name as a TNx import the file keeps
+    (``NeuronConfig`` from both): ``from module import name``, or None."""
+    if binding.module_import:
+        return None
+    for pairs in f.plan.needed.values():
+        for module, name in sorted(pairs):
+            if name == binding.local:
+                return f"from {module} import {name}"
+    return None
 
 
 def _still(binding: ImportBinding) -> str:
