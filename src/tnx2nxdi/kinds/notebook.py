@@ -463,7 +463,7 @@ def _ipython_notes(
 def _imported_packages(code: str) -> set[str]:
     """The top-level packages a (migrated) program imports."""
     try:
-        tree = ast.parse(code)
+        tree = _quiet_parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     found: set[str] = set()
@@ -475,11 +475,19 @@ def _imported_packages(code: str) -> set[str]:
     return found
 
 
+def _quiet_parse(code: str) -> ast.Module:
+    """``ast.parse`` without printing the user's SyntaxWarnings (``"\\d"`` on 3.12+)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code)
+
+
 def _tnx_names(cells: list[_Cell]) -> set[str]:
     """Names the notebook imports from TNx (any cell)."""
     names: set[str] = set()
     for cell in cells:
-        for node in ast.walk(cell.tree or ast.parse(cell.masked)):
+        tree = cell.tree if cell.tree is not None else _quiet_parse(cell.masked)
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level and (
                 node.module.split(".")[0] == TNX_PACKAGE
             ):
