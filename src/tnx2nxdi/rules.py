@@ -1421,26 +1421,26 @@ RULES: tuple[Rule, ...] = (
 
 
         class LlamaDecoderConfig:
-            NEURONX_CLASS = "llama.model.LlamaForSampling"
+            TNX_CLASS_PATH = "llama.model.LlamaForSampling"
 
             def neuronx_class(self):
-                module_name, class_name = self.NEURONX_CLASS.rsplit(".", maxsplit=1)
-                module = importlib.import_module(f"transformers_neuronx.{module_name}")
-                return getattr(module, class_name)
+                where, name = self.TNX_CLASS_PATH.rsplit(".", 1)
+                module = importlib.import_module(f"transformers_neuronx.{where}")
+                return getattr(module, name)
         """),
         after=_code("""
         \"\"\"Export configurations: the TNx class of each model, by name.\"\"\"
-        # TODO(tnx2nxdi): TNX920 TNx backend (names 'llama.model.LlamaForSampling'; loads f"transformers_neuronx.{module_name}" by name): tnx2nxdi leaves this file as it is, because a partial migration would break it; port it as a whole to an NxDI backend: NxDI application classes (NeuronLlamaForCausalLM, ...) built from a NeuronConfig, then compile() and load(), or the serving framework's own NxDI integration
+        # TODO(tnx2nxdi): TNX920 TNx backend (names 'llama.model.LlamaForSampling'; loads f"transformers_neuronx.{where}" by name): tnx2nxdi leaves this file as it is, because a partial migration would break it; port it as a whole to an NxDI backend: NxDI application classes (NeuronLlamaForCausalLM, ...) built from a NeuronConfig, then compile() and load(), or the serving framework's own NxDI integration
         import importlib
 
 
         class LlamaDecoderConfig:
-            NEURONX_CLASS = "llama.model.LlamaForSampling"
+            TNX_CLASS_PATH = "llama.model.LlamaForSampling"
 
             def neuronx_class(self):
-                module_name, class_name = self.NEURONX_CLASS.rsplit(".", maxsplit=1)
-                module = importlib.import_module(f"transformers_neuronx.{module_name}")
-                return getattr(module, class_name)
+                where, name = self.TNX_CLASS_PATH.rsplit(".", 1)
+                module = importlib.import_module(f"transformers_neuronx.{where}")
+                return getattr(module, name)
         """),
     ),
     Rule(
