@@ -20,6 +20,8 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
+from tnx2nxdi.mappings import TNX_PACKAGE_DIRECTORY
+
 #: Suffixes found when walking directories; explicitly named files are taken whatever their name.
 SUFFIXES: tuple[str, ...] = (".py", ".ipynb", ".sh")
 #: Directory names never walked into (version control, environments, caches, build output,
@@ -29,7 +31,7 @@ SUFFIXES: tuple[str, ...] = (".py", ".ipynb", ".sh")
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "site-packages",
-    "build", "dist", ".eggs", "transformers_neuronx",
+    "build", "dist", ".eggs", TNX_PACKAGE_DIRECTORY,
 })
 #: A git call that takes longer than this is abandoned (nothing is then skipped for git).
 GIT_TIMEOUT = 60

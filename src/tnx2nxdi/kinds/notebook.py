@@ -212,9 +212,7 @@ def _parses(cell: _Cell) -> bool:
     it out could leave TNx calls on a migrated model behind without a word (a model variable
     does not say it came from TNx)."""
     try:
-        with warnings.catch_warnings():  # the user's SyntaxWarnings ("\d" on 3.12+)
-            warnings.simplefilter("ignore")
-            tree = cell.tree = ast.parse(cell.masked)
+        tree = cell.tree = _quiet_parse(cell.masked)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise _cell_error("cannot parse", cell, error) from None
     try:

@@ -33,6 +33,7 @@ from tnx2nxdi.engine.nodes import (
 )
 from tnx2nxdi.engine.state import Reporter
 from tnx2nxdi.engine.suppression import MARKER
+from tnx2nxdi.engine.walk import walk
 from tnx2nxdi.literals import LiteralValue
 from tnx2nxdi.steps import generation, lifecycle
 from tnx2nxdi.steps.lifecycle import CompiledDirs
@@ -257,21 +258,24 @@ def _not_kept_on_ignored_lines(binding: Assignment, f: FileMigration) -> None:
 
 def _reads(node: cst.CSTNode, key: str) -> bool:
     """Whether ``node`` holds the name ``key`` (or ``self.attr`` for a ``self.attr`` key)."""
-    owner, _, attr = key.rpartition(".")
-    found = False
+    finder = _NameFinder(key)
+    walk(node, finder)
+    return finder.found
 
-    class Finder(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            nonlocal found
-            found = found or (not owner and name.value == key)
 
-        def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            nonlocal found
-            found = found or (bool(owner) and attribute.attr.value == attr
-                              and dotted_name(attribute.value) == owner)
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.owner, _, self.attr = key.rpartition(".")
+        self.key = key
+        self.found = False
 
-    node.visit(Finder())
-    return found
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or (not self.owner and node.value == self.key)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.found = self.found or (bool(self.owner) and node.attr.value == self.attr
+                                    and dotted_name(node.value) == self.owner)
 
 
 def _not_handed_to_tnx(binding: Assignment, analysis: Analysis) -> None:
